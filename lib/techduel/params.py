@@ -1,0 +1,164 @@
+"""A notebook's parameters, read from its cell tagged ``parameters``, and checking of overrides.
+
+papermill injects overrides after the cell tagged ``parameters``; without the tag it injects at the top
+and the defaults silently win, and it only warns on unknown names. So the runner reads the cell itself
+and refuses, before any kernel starts, a name the notebook does not declare or a value that does not fit.
+
+The cell's grammar, one parameter per line::
+
+    name: type = default  # help text (range: lo..hi) (choices: a, b, c)
+
+``type`` is ``int``, ``float``, ``str``, ``bool`` or ``list`` (a list of strings); ``range``,
+``choices`` and ``(format: YYYY-MM-DD)`` (a date written as a string) are optional and checked (for a
+list, every item is checked against ``choices``).
+"""
+
+from __future__ import annotations
+
+import ast
+import io
+import re
+import tokenize
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+import nbformat
+
+TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list}
+
+
+class ParameterError(ValueError):
+    """An override or a parameters cell is wrong; the message names the parameter and what is allowed."""
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    type: str
+    default: object
+    help: str
+    low: float | None = None
+    high: float | None = None
+    choices: tuple[str, ...] = field(default=())
+    is_date: bool = False
+
+    def allowed(self) -> str:
+        parts = ["date YYYY-MM-DD" if self.is_date else self.type]
+        if self.low is not None:
+            parts.append(f"from {self.low} to {self.high}")
+        if self.choices:
+            parts.append("one of " + ", ".join(self.choices) if self.type != "list"
+                         else "comma-separated items from " + ", ".join(self.choices))
+        return "; ".join(parts)
+
+
+def parameters_cell(nb: nbformat.NotebookNode, where: str) -> int:
+    hits = [i for i, c in enumerate(nb.cells) if "parameters" in c.get("metadata", {}).get("tags", [])]
+    if len(hits) != 1:
+        raise ParameterError(f"{where}: expected exactly one cell tagged 'parameters', found {len(hits)}")
+    return hits[0]
+
+
+def read(path: str | Path) -> list[Parameter]:
+    """The declared parameters of a notebook, in order."""
+    nb = nbformat.read(path, as_version=4)
+    cell = nb.cells[parameters_cell(nb, str(path))]
+    return parse(cell.source, str(path))
+
+
+def parse(source: str, where: str = "parameters cell") -> list[Parameter]:
+    comments = {}
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        if tok.type == tokenize.COMMENT:
+            comments[tok.start[0]] = tok.string.lstrip("#").strip()
+    out = []
+    for node in ast.parse(source).body:
+        if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value):
+            raise ParameterError(f"{where}, line {node.lineno}: write each parameter as "
+                                 "'name: type = default  # help'")
+        name, ptype = node.target.id, ast.unparse(node.annotation)
+        if ptype not in TYPES:
+            raise ParameterError(f"{where}: parameter '{name}' has type '{ptype}'; "
+                                 f"allowed types: {', '.join(TYPES)}")
+        default = ast.literal_eval(node.value)
+        help_text = comments.get(node.lineno, "")
+        low = high = None
+        choices: tuple[str, ...] = ()
+        if m := re.search(r"\(range:\s*([-+0-9.eE]+)\s*\.\.\s*([-+0-9.eE]+)\)", help_text):
+            low, high = float(m.group(1)), float(m.group(2))
+        if m := re.search(r"\(choices:\s*([^)]*)\)", help_text):
+            choices = tuple(c.strip() for c in m.group(1).split(",") if c.strip())
+        is_date = "(format: YYYY-MM-DD)" in help_text
+        if is_date and ptype != "str":
+            raise ParameterError(f"{where}: parameter '{name}' is a date, so its type must be str")
+        p = Parameter(name, ptype, default, help_text, low, high, choices, is_date)
+        check(p, default, where=f"{where}: default of")
+        out.append(p)
+    return out
+
+
+def coerce(p: Parameter, text: str):
+    """Turn the text of ``-p name=value`` into a value of the parameter's type, or say why not."""
+    try:
+        if p.type == "int":
+            value = int(text)
+        elif p.type == "float":
+            value = float(text)
+        elif p.type == "bool":
+            low = text.strip().lower()
+            if low not in ("true", "false", "1", "0", "yes", "no"):
+                raise ValueError
+            value = low in ("true", "1", "yes")
+        elif p.type == "list":
+            value = [t.strip() for t in text.split(",") if t.strip()]
+        else:
+            value = text
+    except ValueError:
+        raise ParameterError(f"parameter '{p.name}': '{text}' is not a valid {p.type} "
+                             f"(allowed: {p.allowed()})") from None
+    check(p, value)
+    return value
+
+
+def check(p: Parameter, value, where: str = "") -> None:
+    prefix = f"{where} " if where else ""
+    expected = TYPES[p.type]
+    ok = isinstance(value, expected) and not (p.type == "int" and isinstance(value, bool))
+    if p.type == "float" and isinstance(value, int) and not isinstance(value, bool):
+        ok = True
+    if not ok:
+        raise ParameterError(f"{prefix}parameter '{p.name}': {value!r} is not a {p.type} (allowed: {p.allowed()})")
+    if p.low is not None and not (p.low <= value <= p.high):
+        raise ParameterError(f"{prefix}parameter '{p.name}': {value} is outside {p.low}..{p.high}")
+    if p.is_date:
+        try:
+            ok = len(value) == 10 and date.fromisoformat(value) is not None
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ParameterError(f"{prefix}parameter '{p.name}': '{value}' is not a date (allowed: YYYY-MM-DD)")
+    items = value if p.type == "list" else [value]
+    if p.choices:
+        bad = [str(v) for v in items if str(v) not in p.choices]
+        if bad:
+            raise ParameterError(f"{prefix}parameter '{p.name}': {', '.join(bad)} not allowed "
+                                 f"(allowed: {', '.join(p.choices)})")
+
+
+def parse_override(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip().isidentifier():
+        raise ParameterError(f"malformed override '{text}': write -p name=value")
+    return name.strip(), value
+
+
+def resolve(declared: list[Parameter], overrides: dict[str, str], notebook: str) -> dict:
+    by_name = {p.name: p for p in declared}
+    out = {}
+    for name, text in overrides.items():
+        if name not in by_name:
+            known = ", ".join(by_name) or "none"
+            raise ParameterError(f"{notebook} has no parameter '{name}' (its parameters: {known})")
+        out[name] = coerce(by_name[name], text)
+    return out

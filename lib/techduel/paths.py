@@ -1,0 +1,44 @@
+"""Where things live, resolved from the repository root, never from the working directory.
+
+papermill and nbval start kernels in different folders, so every path in the project is built here.
+``TECHDUEL_ROOT`` overrides the root (tests point it at a scratch copy).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def root() -> Path:
+    env = os.environ.get("TECHDUEL_ROOT")
+    if env:
+        return Path(env).resolve()
+    return Path(__file__).resolve().parents[2]
+
+
+def data_dir() -> Path:
+    return root() / "data"
+
+
+def notebooks_dir() -> Path:
+    return root() / "notebooks"
+
+
+def build_dir() -> Path:
+    env = os.environ.get("TECHDUEL_BUILD")
+    return Path(env).resolve() if env else root() / "build"
+
+
+def article_path() -> Path:
+    """The article lives in the shared folder beside the repository (``../shared/article``)."""
+    env = os.environ.get("TECHDUEL_ARTICLE")
+    if env:
+        return Path(env).resolve()
+    return root().parent / "shared" / "article" / "article.txt"
+
+
+def resolve(path: str | os.PathLike) -> Path:
+    """A path as given by a user or a parameter: absolute stays, relative is taken from the root."""
+    p = Path(path)
+    return p if p.is_absolute() else root() / p

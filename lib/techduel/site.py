@@ -1,0 +1,147 @@
+"""Render the executed notebooks into a static site that reads offline: an index and one page each.
+
+Figures become files beside the pages (PNG and the CSV of exactly what is plotted), shown with their
+alt text and linked, so a reader can check a chart without running anything. Built with nbconvert's
+Jinja templates (no download at build time).
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import os
+import shutil
+from pathlib import Path
+
+import nbformat
+import pandas as pd
+
+from . import claims, outputs, paths, runner
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+
+def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
+    """Write the site to ``out`` (default build/site) from the executed notebooks in ``nb_dir``."""
+    from nbconvert import HTMLExporter
+
+    build_dir = paths.build_dir()
+    nb_dir = nb_dir or build_dir / "notebooks"
+    out = out or build_dir / "site"
+    done = runner.executed(nb_dir)
+    if not done:
+        raise FileNotFoundError(f"no executed notebooks in {nb_dir}: run `python -m techduel run` first")
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    exporter = HTMLExporter(template_name="techduel", extra_template_basedirs=[str(TEMPLATES)])
+    pages = []
+    for path in done:
+        nb = nbformat.read(path, as_version=4)
+        figs = _publish_figures(nb, path.stem, tmp)
+        body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.get(
+            "techduel", {}).get("title", path.stem)}})
+        (tmp / f"{path.stem}.html").write_text(body, encoding="utf-8")
+        pages.append((path, nb, figs))
+    verdicts = claims.read_verdicts(done)
+    for name in ("verdicts.csv", "claimreview.jsonld", "results.json"):
+        if (build_dir / name).exists():
+            shutil.copy2(build_dir / name, tmp / name)
+    (tmp / "index.html").write_text(_index(pages, verdicts, tmp), encoding="utf-8")
+    if out.exists():
+        old = out.with_name(f".{out.name}.{os.getpid()}.old")
+        os.replace(out, old)
+        os.replace(tmp, out)
+        shutil.rmtree(old)
+    else:
+        os.replace(tmp, out)
+    return out / "index.html"
+
+
+def _publish_figures(nb: nbformat.NotebookNode, stem: str, site: Path) -> list[dict]:
+    """Save each figure's PNG and CSV under figures/<stem>/ and show it on the page as an <img> with alt."""
+    figs = []
+    for _, out in outputs.figures(nb):
+        meta = out["metadata"][outputs.FIGURE_KEY]
+        folder = site / "figures" / stem
+        folder.mkdir(parents=True, exist_ok=True)
+        png, csv = folder / f"{meta['name']}.png", folder / f"{meta['name']}.csv"
+        b64 = out["data"]["image/png"]
+        png.write_bytes(base64.b64decode(b64))
+        csv.write_text(out["data"].get("text/csv", ""), encoding="utf-8")
+        rel_png, rel_csv = f"figures/{stem}/{png.name}", f"figures/{stem}/{csv.name}"
+        e = html.escape
+        out["data"] = {"text/html": (
+            f'<figure class="td-figure" id="fig-{e(meta["name"])}"><img src="{rel_png}" alt="{e(meta["alt"])}">'
+            f'<figcaption>{e(meta["title"])}. Source: {e(meta["source"])}. '
+            f'<a href="{rel_png}">Figure (PNG)</a> · <a href="{rel_csv}">Data plotted (CSV)</a></figcaption>'
+            f'</figure>'), "text/plain": out["data"].get("text/plain", "")}
+        figs.append({**meta, "png": rel_png, "csv": rel_csv})
+    return figs
+
+
+def _index(pages, verdicts: pd.DataFrame, site: Path) -> str:
+    e = html.escape
+    art = runner.article()
+    board = claims.scoreboard(verdicts)
+    order = list(claims.LABELS) + ["pending"]
+    counts = board.groupby(["thread", "verdict"]).size().unstack(fill_value=0)
+    counts = counts.reindex(columns=[c for c in order if c in counts.columns])
+    thread_page = {nb.metadata.get("techduel", {}).get("thread"): path.stem for path, nb, _ in pages}
+
+    rows = []
+    for path, nb, figs in pages:
+        meta = nb.metadata.get("techduel", {})
+        thread = meta.get("thread", "")
+        tally = ""
+        if thread in counts.index:
+            tally = ", ".join(f"{int(n)} {lab}" for lab, n in counts.loc[thread].items() if n)
+        fig_links = " · ".join(f'<a href="{f["png"]}">{e(f["title"])}</a> (<a href="{f["csv"]}">CSV</a>)'
+                               for f in figs)
+        rows.append(f'<tr><td><a href="{path.stem}.html">{e(meta.get("title", path.stem))}</a></td>'
+                    f'<td>{e(meta.get("question", ""))}</td><td>{e(tally)}</td><td>{fig_links}</td></tr>')
+    pending_threads = sorted(set(board["thread"]) - set(thread_page))
+    for thread in pending_threads:
+        tally = ", ".join(f"{int(n)} {lab}" for lab, n in counts.loc[thread].items() if n)
+        rows.append(f"<tr><td>{e(thread)} (notebook not written yet)</td><td></td><td>{e(tally)}</td><td></td></tr>")
+
+    claim_rows = []
+    for _, c in board.sort_values(["thread", "claim_id"]).iterrows():
+        page = c["notebook"] or thread_page.get(c["thread"], "")
+        link = f'<a href="{page}.html#{e(c["claim_id"])}">{e(c["claim_id"])}</a>' if c["notebook"] else e(c["claim_id"])
+        colour = claims.COLOURS[c["verdict"]]
+        claim_rows.append(f'<tr><td>{link}</td><td>{int(c["line"])}</td><td>{e(c["thread"])}</td>'
+                          f'<td>{e(c["claim"])}</td><td style="background:{colour}">{e(c["verdict"])}</td>'
+                          f'<td>{e(c["conclusion"])}</td></tr>')
+    scale = "".join(f"<dt>{e(k)}</dt><dd>{e(v[1])}</dd>" for k, v in claims.SCALE.items())
+    jsonld = ""
+    if (site / "claimreview.jsonld").exists():
+        jsonld = ('<script type="application/ld+json">'
+                  + (site / "claimreview.jsonld").read_text(encoding="utf-8").replace("</", "<\\/") + "</script>")
+    author = art.get("author") or "author not established"
+    downloads = " · ".join(f'<a href="{n}">{n}</a>' for n in ("verdicts.csv", "claimreview.jsonld", "results.json")
+                           if (site / n).exists())
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+<title>techduel: claims about China's tech drive, checked against data</title>
+<style>
+body {{ font: 15px/1.45 sans-serif; max-width: 1100px; margin: 1em auto; padding: 0 1em; color: #222; }}
+table {{ border-collapse: collapse; width: 100%; margin: 0.5em 0 1.5em; }}
+td, th {{ border: 1px solid #ddd; padding: 0.3em 0.5em; vertical-align: top; text-align: left; }}
+th {{ background: #f3f3f3; }} dt {{ font-weight: bold; }} dd {{ margin: 0 0 0.4em 1em; }}
+</style>{jsonld}</head>
+<body><main>
+<h1>techduel</h1>
+<p>Research notebooks that test, with sourced data, the factual claims of one opinion article:
+<em>{e(art.get("title") or "")}</em> ({e(art.get("publisher") or "")}, {e(art.get("date") or "")}; {e(author)}).
+Each notebook takes one thread of the article, shows the data, the method and the result, and rates each claim
+on one fixed scale. Claims are our paraphrases, located by the article's line number.</p>
+<h2>Notebooks</h2>
+<table><tr><th>Notebook</th><th>Question</th><th>Verdicts</th><th>Figures</th></tr>{''.join(rows)}</table>
+<h2>Scoreboard: every checkable claim</h2>
+<p>Downloads: {downloads}</p>
+<table><tr><th>Claim</th><th>Line</th><th>Thread</th><th>Claim (our paraphrase)</th><th>Verdict</th><th>Conclusion</th></tr>
+{''.join(claim_rows)}</table>
+<h2>The verdict scale</h2><dl>{scale}</dl>
+</main></body></html>
+"""
