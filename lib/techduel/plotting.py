@@ -67,7 +67,7 @@ def show(fig: Figure, name: str, data: pd.DataFrame, *, alt: str, source: str) -
         raise ValueError(f"figure '{name}' needs alt text and a source line")
     if data.empty:
         raise ValueError(f"figure '{name}' has no data to publish beside it")
-    title = fig.axes[0].get_title() if fig.axes else name
+    title = next((fig.axes[0].get_title(loc) for loc in ("left", "center") if fig.axes[0].get_title(loc)), name)
     fig.text(0.0, 0.0, "\n".join(textwrap.wrap(f"Source: {source}", 150)), fontsize=7.5, color="#555555",
              ha="left", va="bottom", transform=fig.transFigure)
     fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from datetime import date
@@ -19,7 +20,7 @@ from pathlib import Path
 import nbformat
 import pandas as pd
 
-from . import claims, data, params, paths, results
+from . import claims, data, kernels, params, paths, results
 
 KERNEL = "techduel"
 OVERVIEW = "overview"
@@ -108,11 +109,13 @@ def execute(nb: Notebook, parameters: dict, out_dir: Path, failed_dir: Path | No
     failed = failed_dir / f"{nb.stem}.failed.ipynb"
     start = time.monotonic()
     try:
-        pm.execute_notebook(str(nb.path), str(tmp), parameters=parameters, kernel_name=KERNEL,
-                            cwd=str(nb.path.parent), progress_bar=False, log_output=False)
+        with tempfile.TemporaryDirectory(prefix="techduel-kernel-") as sockets:
+            pm.execute_notebook(str(nb.path), str(tmp), parameters=parameters, kernel_name=KERNEL,
+                                cwd=str(nb.path.parent), progress_bar=False, log_output=False,
+                                kernel_manager_class=kernels.ipc_manager_class(sockets))
     except pm.PapermillExecutionError as exc:
         os.replace(tmp, failed)
-        cell = _failed_cell(failed)
+        cell = _failed_cell(failed, nb.path)
         return Outcome(nb.stem, "failed", time.monotonic() - start,
                        f"cell {cell} raised {exc.ename}: {exc.evalue}")
     except BaseException:
@@ -124,11 +127,13 @@ def execute(nb: Notebook, parameters: dict, out_dir: Path, failed_dir: Path | No
     return Outcome(nb.stem, "ok", time.monotonic() - start)
 
 
-def _failed_cell(path: Path) -> str:
-    nb = nbformat.read(path, as_version=4)
-    for i, cell in enumerate(nb.cells):
+def _failed_cell(executed: Path, source: Path) -> str:
+    """Where it failed, counted as the reader sees the notebook (papermill adds banner cells to the copy)."""
+    ids = [c.get("id") for c in nbformat.read(source, as_version=4).cells]
+    for cell in nbformat.read(executed, as_version=4).cells:
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            return f"{i} (id {cell.get('id', '?')})"
+            where = ids.index(cell.get("id")) + 1 if cell.get("id") in ids else "?"
+            return f"{where} (id {cell.get('id', '?')}, In [{cell.get('execution_count')}])"
     return "?"
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import html
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -41,7 +42,7 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
         figs = _publish_figures(nb, path.stem, tmp)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.get(
             "techduel", {}).get("title", path.stem)}})
-        (tmp / f"{path.stem}.html").write_text(body, encoding="utf-8")
+        (tmp / f"{path.stem}.html").write_text(_local_links(body), encoding="utf-8")
         pages.append((path, nb, figs))
     verdicts = claims.read_verdicts(done)
     for name in ("verdicts.csv", "claimreview.jsonld", "results.json"):
@@ -56,6 +57,11 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
     else:
         os.replace(tmp, out)
     return out / "index.html"
+
+
+def _local_links(body: str) -> str:
+    """Links between notebooks point at .ipynb files in JupyterLab; on the site they point at the pages."""
+    return re.sub(r'href="(\d\d_[\w-]+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
 
 
 def _publish_figures(nb: nbformat.NotebookNode, stem: str, site: Path) -> list[dict]:

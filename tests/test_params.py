@@ -1,0 +1,68 @@
+"""techduel.params: the parameters cell grammar and the checking of overrides."""
+
+from __future__ import annotations
+
+import pytest
+
+from techduel import params
+
+CELL = '''n: int = 3  # draws (range: 1..10)
+rate: float = 2.5  # price per hour (range: 0.5..10)
+name: str = "a"  # which one (choices: a, b)
+flag: bool = False  # switch
+day: str = "2020-01-31"  # first day (format: YYYY-MM-DD)
+items: list = ["x"]  # kinds shown (choices: x, y, z)
+'''
+
+
+def by_name():
+    return {p.name: p for p in params.parse(CELL)}
+
+
+def test_parse_reads_types_defaults_help_and_constraints():
+    p = by_name()
+    assert (p["n"].type, p["n"].default, p["n"].low, p["n"].high) == ("int", 3, 1.0, 10.0)
+    assert p["name"].choices == ("a", "b") and p["day"].is_date and p["items"].default == ["x"]
+    assert p["rate"].help.startswith("price per hour")
+
+
+@pytest.mark.parametrize("name, text, value", [
+    ("n", "7", 7), ("rate", "3", 3.0), ("rate", "0.5", 0.5), ("name", "b", "b"), ("flag", "true", True),
+    ("flag", "no", False), ("day", "2024-02-29", "2024-02-29"), ("items", "x,z", ["x", "z"])])
+def test_coerce_accepts(name, text, value):
+    assert params.coerce(by_name()[name], text) == value
+
+
+@pytest.mark.parametrize("name, text, message", [
+    ("n", "7.5", "'7.5' is not a valid int"), ("n", "11", "outside 1.0..10.0"), ("rate", "cheap", "not a valid float"),
+    ("name", "c", "c not allowed \\(allowed: a, b\\)"), ("flag", "maybe", "not a valid bool"),
+    ("day", "2024-02-30", "not a date"), ("day", "31/01/2020", "not a date"), ("items", "x,w", "w not allowed")])
+def test_coerce_refuses_with_the_parameter_named(name, text, message):
+    with pytest.raises(params.ParameterError, match=f"parameter '{name}'.*{message}"):
+        params.coerce(by_name()[name], text)
+
+
+def test_resolve_refuses_unknown_names_and_lists_known_ones():
+    with pytest.raises(params.ParameterError, match="has no parameter 'price'.*n, rate, name"):
+        params.resolve(params.parse(CELL), {"price": "2"}, "nb")
+
+
+@pytest.mark.parametrize("text", ["novalue", "=3", "2x=3"])
+def test_malformed_override(text):
+    with pytest.raises(params.ParameterError, match="malformed override"):
+        params.parse_override(text)
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("x = 3\n", "write each parameter as"), ("x: dict = {}\n", "allowed types"),
+    ("x: int = 30  # (range: 1..10)\n", "outside"), ("d: int = 3  # (format: YYYY-MM-DD)\n", "must be str")])
+def test_bad_parameters_cell(cell, message):
+    with pytest.raises(params.ParameterError, match=message):
+        params.parse(cell)
+
+
+def test_every_notebook_has_one_tagged_parameters_cell_that_parses():
+    from techduel import runner
+
+    for nb in runner.discover():
+        assert nb.parameters(), nb.stem

@@ -1,0 +1,103 @@
+"""The command line as a user meets it: listing, bad input refused before any kernel, runs, failures."""
+
+from __future__ import annotations
+
+import json
+
+import nbformat
+import pytest
+
+from conftest import cli
+from techduel import runner
+
+
+def test_list_and_params():
+    listed = cli("list")
+    assert listed.returncode == 0
+    assert "06_sanctions_timeline" in listed.stdout and "sanctions_timeline" in listed.stdout
+    assert listed.stdout.strip().splitlines()[-1].startswith("00_overview")  # overview last
+    shown = cli("params", "notebooks/06_sanctions_timeline.ipynb")
+    lines = shown.stdout.splitlines()
+    assert shown.returncode == 0 and lines[0].split()[:3] == ["name", "type", "default"]
+    assert [ln.split()[0] for ln in lines[1:]] == ["start", "end", "kinds"]
+
+
+@pytest.mark.parametrize("args, message", [
+    (["run", "99_nothing"], "unknown notebook '99_nothing'"),
+    (["run", "06_sanctions_timeline", "-p", "price=3"], "no chosen notebook (06_sanctions_timeline) has parameter 'price'"),
+    (["run", "06_sanctions_timeline", "-p", "start=last year"], "parameter 'start': 'last year' is not a date"),
+    (["run", "06_sanctions_timeline", "-p", "kinds=tariff,embargo"], "embargo not allowed"),
+    (["run", "06_sanctions_timeline", "-p", "start"], "malformed override 'start'"),
+    (["params", "nothing"], "unknown notebook 'nothing'"),
+])
+def test_bad_input_exits_2_before_any_kernel(scratch, args, message):
+    done = cli(*args, env_root=scratch)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert not (scratch / "build").exists()  # nothing ran, nothing was written
+
+
+def test_filter_parameters_change_what_is_shown(scratch):
+    done = cli("run", "06_sanctions_timeline", "--no-site", "-p", "kinds=tariff,tariff_relief",
+               "-p", "start=2018-01-01", "-p", "end=2019-12-31", env_root=scratch)
+    assert done.returncode == 0, done.stderr
+    recorded = json.loads((scratch / "build" / "results.json").read_text())["06_sanctions_timeline"]
+    import csv
+
+    with open(scratch / "data" / "sanctions" / "events.csv", encoding="utf-8") as f:
+        expected = sum(1 for r in csv.DictReader(f)
+                       if r["kind"] in ("tariff", "tariff_relief") and "2018-01-01" <= r["date"] <= "2019-12-31")
+    assert recorded["measures_shown"]["value"] == expected == 5
+    # the verdicts do not depend on the view: the 60% claim is still judged on the full record
+    verdicts = (scratch / "build" / "verdicts.csv").read_text()
+    assert "C045,false" in verdicts and "C046,accurate" in verdicts
+
+
+def _tiny(path, source):
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x: int = 1  # a number (range: 0..5)", metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(source)])
+    nb.metadata["kernelspec"] = {"name": "techduel", "display_name": "techduel", "language": "python"}
+    nb.metadata["techduel"] = {"thread": "test", "title": "tiny", "question": "?"}
+    nbformat.write(nb, path)
+
+
+def test_a_failing_notebook_is_reported_kept_aside_and_does_not_stop_the_others(scratch):
+    tiny = scratch / "notebooks" / "07_tiny.ipynb"
+    _tiny(tiny, "from techduel import results\nresults.record('double', x * 2)")
+    assert cli("run", "07_tiny", "--no-site", env_root=scratch).returncode == 0
+    good = scratch / "build" / "notebooks" / "07_tiny.ipynb"
+    good_bytes = good.read_bytes()
+
+    _tiny(tiny, "raise RuntimeError('data went missing')")
+    done = cli("run", "07_tiny", "06_sanctions_timeline", "--no-site", env_root=scratch)
+    assert done.returncode == 1
+    assert "FAILED 07_tiny: cell 2 (id " in done.stderr and "RuntimeError: data went missing" in done.stderr
+    assert good.read_bytes() == good_bytes  # the last good output is untouched
+    assert (scratch / "build" / "notebooks" / "07_tiny.failed.ipynb").exists()
+    assert (scratch / "build" / "notebooks" / "06_sanctions_timeline.ipynb").exists()
+    assert not list((scratch / "build" / "notebooks").glob(".*partial*"))
+    results = json.loads((scratch / "build" / "results.json").read_text())
+    assert results["07_tiny"]["double"]["value"] == 2  # read from the last good run
+
+
+def test_clean_strips_volatile_metadata(tmp_path):
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1", metadata={
+        "papermill": {"duration": 1.2}, "execution": {"iopub.status.busy": "2026"}, "tags": []})])
+    nb.metadata["papermill"] = {"start_time": "now"}
+    nb.metadata["language_info"] = {"name": "python", "version": "3.11.7"}
+    path = tmp_path / "x.ipynb"
+    nbformat.write(nb, path)
+    runner.clean(path)
+    back = nbformat.read(path, as_version=4)
+    assert "papermill" not in back.metadata and "version" not in back.metadata["language_info"]
+    assert back.cells[0].metadata == {}
+
+
+def test_built_collection_outputs(built):
+    assert (built / "notebooks" / "06_sanctions_timeline.ipynb").exists()
+    results = json.loads((built / "results.json").read_text())
+    assert results["06_sanctions_timeline"]["ev_tariff_rate"] == {"value": 100.0, "unit": "percent"}
+    assert results["00_overview"]["claims_in_ledger"]["value"] == len(runner.data.load("claims"))
+    header = (built / "verdicts.csv").read_text().splitlines()[0].split(",")
+    assert header[:5] == ["claim_id", "verdict", "conclusion", "reason", "notebook"] and "sources" in header

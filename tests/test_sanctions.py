@@ -1,0 +1,65 @@
+"""techduel.sanctions: the event filter and the tariff-series helpers, on hand-made tables."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from techduel import sanctions
+
+EVENTS = pd.DataFrame({
+    "event_id": ["a", "b", "c", "d"],
+    "date": pd.to_datetime(["2017-08-18", "2018-07-06", "2018-07-06", "2021-01-20"]),
+    "kind": ["investigation", "tariff", "entity_list", "export_control"],
+})
+AVG = pd.DataFrame({
+    "date": pd.to_datetime(["2017-01-20", "2018-09-24", "2019-09-01", "2020-02-14", "2025-04-11"]),
+    "avg_tariff_pct": [3.1, 12.0, 21.5, 19.3, 124.1],
+    "series": [sanctions.PIIE] * 5,
+    "projection": [False, False, True, False, False],
+})
+
+
+def test_between_filters_dates_inclusively_and_kinds():
+    got = sanctions.between(EVENTS, "2018-07-06", "2021-01-20", ["tariff", "export_control"])
+    assert list(got["event_id"]) == ["b", "d"]
+    assert list(sanctions.between(EVENTS, "2017-01-01", "2017-12-31")["event_id"]) == ["a"]
+    assert sanctions.between(EVENTS, "2019-01-01", "2020-12-31").empty
+
+
+def test_between_refuses_unknown_kinds_and_reversed_dates():
+    with pytest.raises(ValueError, match="unknown event kind.*embargo"):
+        sanctions.between(EVENTS, "2017-01-01", "2025-01-01", ["embargo"])
+    with pytest.raises(ValueError, match="after end"):
+        sanctions.between(EVENTS, "2025-01-01", "2017-01-01")
+
+
+@pytest.mark.parametrize("day, term", [
+    ("2017-01-19", "Obama"), ("2017-01-20", "Trump (first term)"), ("2021-01-19", "Trump (first term)"),
+    ("2021-01-20", "Biden"), ("2025-01-20", "Trump (second term)")])
+def test_term_of(day, term):
+    assert sanctions.term_of(day) == term
+
+
+def test_levels_skip_projections_and_step():
+    levels = sanctions.tariff_levels(AVG)
+    assert list(levels["avg_tariff_pct"]) == [3.1, 12.0, 19.3, 124.1]
+    assert sanctions.level_on(levels, "2018-09-23") == 3.1
+    assert sanctions.level_on(levels, "2018-09-24") == 12.0
+    assert sanctions.level_on(levels, "2024-12-31") == 19.3
+    with pytest.raises(ValueError, match="no published level"):
+        sanctions.level_on(levels, "2016-01-01")
+
+
+def test_peak_within_a_term():
+    levels = sanctions.tariff_levels(AVG)
+    assert sanctions.peak(levels, *sanctions.TERMS["Trump (first term)"])["avg_tariff_pct"] == 19.3
+    assert sanctions.peak(levels, *sanctions.TERMS["Trump (second term)"])["avg_tariff_pct"] == 124.1
+    with_projection = sanctions.tariff_levels(AVG, include_projections=True)
+    assert sanctions.peak(with_projection, *sanctions.TERMS["Trump (first term)"])["avg_tariff_pct"] == 21.5
+
+
+def test_first():
+    assert sanctions.first(EVENTS, ["tariff", "investigation"])["event_id"] == "a"
+    with pytest.raises(ValueError):
+        sanctions.first(EVENTS, ["agreement"])

@@ -1,0 +1,81 @@
+"""The rendered site: an index, one page per notebook, figures as files with their data, all links local."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from html.parser import HTMLParser
+from pathlib import Path
+
+
+class Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.refs, self.imgs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and a.get("href"):
+            self.refs.append(a["href"])
+        if tag in ("script", "link") and (a.get("src") or a.get("href")):
+            self.refs.append(a.get("src") or a.get("href"))
+        if tag == "img":
+            self.imgs.append(a)
+
+
+def parse(page: Path) -> Links:
+    links = Links()
+    links.feed(page.read_text(encoding="utf-8"))
+    return links
+
+
+def test_index_and_one_page_per_notebook(built):
+    site = built / "site"
+    pages = {p.stem for p in site.glob("*.html")}
+    executed = {p.stem for p in (built / "notebooks").glob("[0-9][0-9]_*.ipynb")}
+    assert pages == executed | {"index"}
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "Scoreboard" in index and "06_sanctions_timeline.html" in index and "pending" in index
+
+
+def test_every_local_link_resolves_and_nothing_is_fetched(built):
+    site = built / "site"
+    for page in site.glob("*.html"):
+        links = parse(page)
+        for ref in links.refs:
+            if ref.startswith(("http://", "https://")):
+                # outbound links to sources are fine; scripts and stylesheets from the network are not
+                assert not re.search(rf'<(script|link)[^>]+{re.escape(ref)}', page.read_text(encoding="utf-8")), ref
+                continue
+            target = ref.split("#")[0]
+            if target:
+                assert (site / target).exists(), f"{page.name} links to missing {ref}"
+            if "#" in ref and ref.split("#")[1] and target.endswith(".html"):
+                anchor = ref.split("#")[1]
+                assert f'id="{anchor}"' in (site / (target or page.name)).read_text(encoding="utf-8"), ref
+
+
+def test_figures_are_files_with_alt_text_and_their_data(built):
+    site = built / "site"
+    page = site / "06_sanctions_timeline.html"
+    imgs = parse(page).imgs
+    figs = [i for i in imgs if i.get("src", "").startswith("figures/")]
+    assert len(figs) == 2 and all(i.get("alt") for i in figs)
+    for img in figs:
+        png = site / img["src"]
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+        rows = list(csv.DictReader(io.StringIO(png.with_suffix(".csv").read_text(encoding="utf-8"))))
+        assert rows, png
+    timeline = list(csv.DictReader(open(site / "figures/06_sanctions_timeline/timeline.csv", encoding="utf-8")))
+    events = list(csv.DictReader(open(built.parent / "data/sanctions/events.csv", encoding="utf-8")))
+    assert {r["event_id"] for r in timeline} == {r["event_id"] for r in events}  # exactly what was plotted
+
+
+def test_code_is_folded_and_downloads_are_linked(built):
+    html = (built / "site" / "06_sanctions_timeline.html").read_text(encoding="utf-8")
+    assert html.count('<details class="td-code">') >= 5 and 'href="index.html"' in html
+    index = (built / "site" / "index.html").read_text(encoding="utf-8")
+    for name in ("verdicts.csv", "claimreview.jsonld", "results.json"):
+        assert f'href="{name}"' in index and (built / "site" / name).exists()
+    assert '<script type="application/ld+json">' in index
