@@ -76,10 +76,11 @@ def _nb(path, outputs):
 
 
 def test_verdict_records_and_reads_back(shown, tmp_path):
-    payload = claims.verdict("C046", "accurate", "because", ["fact one", "fact two"], ["thompsonhine-2024-09-301"],
-                             conclusion="It holds.")
-    assert payload["line"] == 21 and payload["thread"] == "sanctions_timeline"
+    claims.verdict("C046", "accurate", "because", ["fact one", "fact two"], ["thompsonhine-2024-09-301"],
+                   conclusion="It holds.")
     (out,) = shown
+    payload = out["data"]["application/vnd.techduel.verdict+json"]
+    assert payload["line"] == 21 and payload["thread"] == "sanctions_timeline" and payload["rating"] == 5
     assert "VERDICT C046" in out["data"]["text/plain"] and 'id="C046"' in out["data"]["text/html"]
     back = claims.read_verdicts([_nb(tmp_path / "06_x.ipynb", shown)])
     assert back.loc[0, "claim_id"] == "C046" and back.loc[0, "notebook"] == "06_x"

@@ -79,3 +79,9 @@ def test_code_is_folded_and_downloads_are_linked(built):
     for name in ("verdicts.csv", "claimreview.jsonld", "results.json"):
         assert f'href="{name}"' in index and (built / "site" / name).exists()
     assert '<script type="application/ld+json">' in index
+
+
+def test_index_shows_the_scoreboard_chart_and_counts(built):
+    index = (built / "site" / "index.html").read_text(encoding="utf-8")
+    assert 'src="figures/00_overview/scoreboard.png"' in index
+    assert re.search(r"\d+ of \d+ claims judged so far", index)

@@ -131,7 +131,7 @@ def claim(claim_id: str) -> pd.Series:
 
 
 def verdict(claim_id: str, label: str, reason: str, evidence: str | Sequence[str], sources: Iterable[str],
-            *, conclusion: str) -> dict:
+            *, conclusion: str) -> None:
     """Show a verdict box and record the verdict in the cell's outputs.
 
     ``reason`` is the reasoning (how the evidence leads to the label); ``evidence`` the facts used, each
@@ -155,7 +155,6 @@ def verdict(claim_id: str, label: str, reason: str, evidence: str | Sequence[str
                "reason": reason, "evidence": evidence, "sources": sources, "line": int(row["line"]),
                "thread": row["thread"], "claim": row["claim"]}
     outputs.emit(outputs.VERDICT, payload, _text(payload), _html(payload))
-    return payload
 
 
 def _text(p: dict) -> str:

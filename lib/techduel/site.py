@@ -125,6 +125,10 @@ def _index(pages, verdicts: pd.DataFrame, site: Path) -> str:
         jsonld = ('<script type="application/ld+json">'
                   + (site / "claimreview.jsonld").read_text(encoding="utf-8").replace("</", "<\\/") + "</script>")
     author = art.get("author") or "author not established"
+    judged = int((board["verdict"] != "pending").sum())
+    charts = "".join(f'<figure><img src="{f["png"]}" alt="{e(f["alt"])}" style="max-width:100%">'
+                     f'<figcaption>{e(f["title"])}. <a href="{f["csv"]}">Data plotted (CSV)</a></figcaption></figure>'
+                     for path, _, figs in pages if path.stem.startswith("00_") for f in figs)
     downloads = " · ".join(f'<a href="{n}">{n}</a>' for n in ("verdicts.csv", "claimreview.jsonld", "results.json")
                            if (site / n).exists())
     return f"""<!DOCTYPE html>
@@ -145,7 +149,8 @@ on one fixed scale. Claims are our paraphrases, located by the article's line nu
 <h2>Notebooks</h2>
 <table><tr><th>Notebook</th><th>Question</th><th>Verdicts</th><th>Figures</th></tr>{''.join(rows)}</table>
 <h2>Scoreboard: every checkable claim</h2>
-<p>Downloads: {downloads}</p>
+<p>{judged} of {len(board)} claims judged so far; the rest are <em>pending</em> until their thread's notebook lands.
+Downloads: {downloads}</p>{charts}
 <table><tr><th>Claim</th><th>Line</th><th>Thread</th><th>Claim (our paraphrase)</th><th>Verdict</th><th>Conclusion</th></tr>
 {''.join(claim_rows)}</table>
 <h2>The verdict scale</h2><dl>{scale}</dl>
