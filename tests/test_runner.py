@@ -101,3 +101,14 @@ def test_built_collection_outputs(built):
     assert results["00_overview"]["claims_in_ledger"]["value"] == len(runner.data.load("claims"))
     header = (built / "verdicts.csv").read_text().splitlines()[0].split(",")
     assert header[:5] == ["claim_id", "verdict", "conclusion", "reason", "notebook"] and "sources" in header
+
+
+def test_committed_notebooks_are_the_canonical_run(scratch):
+    """What `make refresh` would write is byte for byte what is committed (figures included)."""
+    out = scratch / "refreshed"
+    for nb in runner.select([]):
+        # the overview reads the committed notebooks by default, exactly as `make refresh` does
+        outcome = runner.execute(nb, {}, out)
+        assert outcome.status == "ok", outcome.error
+        assert (out / nb.path.name).read_bytes() == nb.path.read_bytes(), \
+            f"{nb.path.name} differs from a fresh run: run `make refresh` and commit"

@@ -152,10 +152,21 @@ def clean(path: Path) -> None:
     os.replace(tmp, path)
 
 
+def require_kernel() -> None:
+    """The notebooks run on the project kernel; say how to register it rather than fail inside papermill."""
+    from jupyter_client.kernelspec import KernelSpecManager
+
+    if KERNEL not in KernelSpecManager().find_kernel_specs():
+        raise params.ParameterError(
+            f"the Jupyter kernel '{KERNEL}' is not registered for {sys.executable}; run `make run` once, or "
+            f"`{sys.executable} -m ipykernel install --sys-prefix --name {KERNEL}`")
+
+
 def run(names: list[str], overrides: list[str], out_dir: Path | None = None, echo=print) -> list[Outcome]:
     """Check everything first, then run; a failing notebook never stops the others."""
     notebooks = select(names)
     plans = plan(notebooks, overrides)  # raises ParameterError before any kernel starts
+    require_kernel()
     out_dir = out_dir or paths.build_dir() / "notebooks"
     outcomes = []
     for nb in notebooks:
@@ -171,6 +182,7 @@ def run(names: list[str], overrides: list[str], out_dir: Path | None = None, ech
 
 def refresh(echo=print) -> list[Outcome]:
     """Re-execute the committed notebooks in place with their defaults (threads first, overview last)."""
+    require_kernel()
     outcomes = []
     for nb in select([]):
         out = execute(nb, {}, nb.path.parent, failed_dir=paths.build_dir() / "notebooks")
