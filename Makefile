@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lab refresh site lock clean
+.PHONY: run test lab refresh site bench lock clean
 
 run: $(STAMP)  ## execute every notebook into build/notebooks, collect results, render build/site
 	$(PY) -m techduel run
@@ -20,6 +20,9 @@ refresh: $(STAMP)  ## re-execute the committed notebooks in place (canonical out
 
 site: $(STAMP)  ## render build/site from build/notebooks
 	$(PY) -m techduel site
+
+bench: $(STAMP)  ## naive papermill loop vs the runner cold, warm and after one change; writes build/bench.json
+	$(PY) -m techduel bench
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info[:2] == (3, 11), "techduel needs Python 3.11, found " + sys.version.split()[0]'

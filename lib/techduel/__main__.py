@@ -1,12 +1,24 @@
 """Command line: ``python -m techduel list | params NOTEBOOK | run [NOTEBOOK ...] [-p name=value ...] |
-refresh | site``. Exit status: 0 done, 1 a notebook failed, 2 bad input (nothing was run)."""
+sweep NOTEBOOK name=v1,v2 ... | refresh | site | bench``.
+Exit status: 0 done, 1 a notebook failed, 2 bad input (nothing was run), 130 interrupted."""
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
-from . import params, runner, site
+from . import params, runner
+
+
+def _jobs(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -15,18 +27,31 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("list", help="notebooks with their thread and parameters")
     p = sub.add_parser("params", help="the parameters of one notebook")
     p.add_argument("notebook")
-    r = sub.add_parser("run", help="execute notebooks into build/notebooks, collect results, render the site")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
+                        help="notebooks run at once (default: the number of cores)")
+    common.add_argument("--force", action="store_true", help="rerun even what the cache could serve")
+    r = sub.add_parser("run", parents=[common],
+                       help="execute notebooks into build/notebooks, collect results, render the site")
     r.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     r.add_argument("-p", dest="overrides", action="append", default=[], metavar="name=value")
     r.add_argument("--no-site", action="store_true", help="skip rendering build/site")
-    sub.add_parser("refresh", help="re-execute the committed notebooks in place with default parameters")
+    s = sub.add_parser("sweep", parents=[common], help="run one notebook over a grid of parameter values")
+    s.add_argument("notebook")
+    s.add_argument("axes", nargs="*", metavar="name=v1,v2,...")
+    f = sub.add_parser("refresh", help="re-execute the committed notebooks in place with default parameters")
+    f.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1)
     sub.add_parser("site", help="render build/site from build/notebooks")
+    sub.add_parser("bench", help="time the runner against a naive papermill loop; writes build/bench.json")
     args = ap.parse_args(argv)
     try:
         return _dispatch(args)
     except params.ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
 
 
 def _dispatch(args) -> int:
@@ -42,20 +67,39 @@ def _dispatch(args) -> int:
             print(f"{prm.name:20} {prm.type:6} {repr(prm.default):28} {prm.help}")
         return 0
     if args.cmd == "run":
-        outcomes = runner.run(args.notebooks, args.overrides)
+        outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force)
+        print(runner.table(outcomes))
         code = runner.report(outcomes)
-        written = runner.collect()
-        for path in written.values():
+        for path in runner.collect().values():
             print(f"  wrote {path}")
         if not args.no_site:
+            from . import site
+
             print(f"  site: {site.build()}")
         return code
+    if args.cmd == "sweep":
+        from . import sweep
+
+        outcomes, csv_path, figures = sweep.sweep(args.notebook, args.axes, jobs=args.jobs, force=args.force)
+        print(runner.table(outcomes))
+        print(f"  wrote {csv_path}")
+        for fig in figures:
+            print(f"  wrote {fig}")
+        return runner.report(outcomes)
     if args.cmd == "refresh":
-        return runner.report(runner.refresh())
+        outcomes = runner.refresh(jobs=args.jobs)
+        print(runner.table(outcomes))
+        return runner.report(outcomes)
     if args.cmd == "site":
+        from . import site
+
         runner.collect()
         print(f"  site: {site.build()}")
         return 0
+    if args.cmd == "bench":
+        from . import bench
+
+        return bench.main()
     raise AssertionError(args.cmd)
 
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths
+from . import paths, trace
 
 TYPES = ("string", "integer", "number", "boolean", "date", "year", "list")
 _TRUE = {"true", "yes", "1"}
@@ -87,6 +87,7 @@ def resources() -> list[Resource]:
 
 
 def _read_descriptor(pkg: Path) -> dict:
+    trace.note(pkg)
     try:
         desc = json.loads(pkg.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -112,7 +113,9 @@ def resource(name: str) -> Resource:
 def load(name: str) -> pd.DataFrame:
     """The table ``name``, typed and validated, with foreign keys checked against their targets."""
     res = resource(name)
-    return _load_cached(res.name, res.path, _mtime(res.path))[0].copy()
+    df = _load_cached(res.name, res.path, _mtime(res.path))[0].copy()
+    trace.note(res.path)
+    return df
 
 
 def _mtime(path: Path) -> float:

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import json
 from os import PathLike
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import nbformat
+from . import trace
+
+if TYPE_CHECKING:
+    import nbformat
 
 RESULT = "application/vnd.techduel.result+json"
 VERDICT = "application/vnd.techduel.verdict+json"
@@ -28,11 +31,19 @@ def emit(mime: str, payload: dict, text: str, html: str | None = None, metadata:
     display(bundle, raw=True, metadata=metadata or {})
 
 
-def read(notebook: str | PathLike | nbformat.NotebookNode, mime: str) -> list[dict[str, Any]]:
-    """Every payload of type ``mime`` in the notebook's outputs, in cell order."""
-    nb = notebook if isinstance(notebook, nbformat.NotebookNode) else nbformat.read(notebook, as_version=4)
+def read(notebook: str | PathLike | dict, mime: str) -> list[dict[str, Any]]:
+    """Every payload of type ``mime`` in the notebook's outputs, in cell order.
+
+    Reads the .ipynb as plain JSON (nbformat 4): importing nbformat costs seconds, which every kernel that
+    reads verdicts back would pay."""
+    if isinstance(notebook, dict):
+        nb = notebook
+    else:
+        trace.note(notebook)
+        with open(notebook, encoding="utf-8") as f:
+            nb = json.load(f)
     found = []
-    for cell in nb.cells:
+    for cell in nb["cells"]:
         for out in cell.get("outputs", []):
             data = out.get("data", {})
             if mime in data:
@@ -41,9 +52,9 @@ def read(notebook: str | PathLike | nbformat.NotebookNode, mime: str) -> list[di
     return found
 
 
-def figures(nb: nbformat.NotebookNode):
+def figures(nb: nbformat.NotebookNode | dict):
     """(cell index, output) of every figure output, identified by its metadata."""
-    for i, cell in enumerate(nb.cells):
+    for i, cell in enumerate(nb["cells"]):
         for out in cell.get("outputs", []):
             if FIGURE_KEY in out.get("metadata", {}) and "image/png" in out.get("data", {}):
                 yield i, out

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import claims, paths
+from . import claims, paths, trace
 
 ORDER = list(claims.LABELS) + ["pending"]
 
@@ -16,6 +16,7 @@ def verdicts_from(folder: str) -> pd.DataFrame:
     base = paths.resolve(folder)
     if not base.is_dir():
         raise FileNotFoundError(f"notebooks_dir '{folder}' is not a folder ({base})")
+    trace.note_listing(base, "[0-9][0-9]_*.ipynb")
     found = sorted(p for p in base.glob("[0-9][0-9]_*.ipynb")
                    if not p.name.endswith(".failed.ipynb") and not p.stem.startswith("00_"))
     verdicts = claims.read_verdicts(found)

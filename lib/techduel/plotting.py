@@ -53,6 +53,13 @@ def figure(title: str, xlabel: str, ylabel: str, *, size=(9, 5)) -> tuple[Figure
     return fig, ax
 
 
+def add_source(fig: Figure, source: str) -> None:
+    """The source line under the plot, with room kept for it."""
+    fig.text(0.0, 0.0, "\n".join(textwrap.wrap(f"Source: {source}", 150)), fontsize=7.5, color="#555555",
+             ha="left", va="bottom", transform=fig.transFigure)
+    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+
+
 def render_png(fig: Figure) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=DPI, metadata={"Software": None})
@@ -68,9 +75,7 @@ def show(fig: Figure, name: str, data: pd.DataFrame, *, alt: str, source: str) -
     if data.empty:
         raise ValueError(f"figure '{name}' has no data to publish beside it")
     title = next((fig.axes[0].get_title(loc) for loc in ("left", "center") if fig.axes[0].get_title(loc)), name)
-    fig.text(0.0, 0.0, "\n".join(textwrap.wrap(f"Source: {source}", 150)), fontsize=7.5, color="#555555",
-             ha="left", va="bottom", transform=fig.transFigure)
-    fig.get_layout_engine().set(rect=(0, 0.06, 1, 0.94))
+    add_source(fig, source)
     png = render_png(fig)
     csv = data.to_csv(index=False, lineterminator="\n")
     meta = {outputs.FIGURE_KEY: {"name": name, "title": title, "alt": alt, "source": source},

@@ -1,26 +1,33 @@
-"""Run the notebooks headless through papermill, collect what they recorded, refresh the committed copies.
+"""Run the notebooks headless through papermill: in parallel, cached, and never leaving a broken file.
 
-Thread notebooks run first, the overview last (it reads their verdicts). Every output is written to a
-temporary name in the same folder and renamed into place only when complete, so an interrupted or failed
-run never leaves a half-written file or replaces the last good output: a failed execution is kept beside
-it as ``<stem>.failed.ipynb``.
+Thread notebooks run concurrently (one worker process each, ``jobs`` at a time); the overview runs after
+them, since it reads their verdicts. A notebook is skipped when nothing it depends on has changed
+(``techduel.cache``). Every output is first written to a scratch folder beside ``build/`` (not inside it)
+and renamed into place only when complete, so an interrupted or failed run never leaves a half-written file
+under ``build/`` or replaces the last good output: a failed execution is kept as ``<stem>.failed.ipynb``.
 """
 
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
+import shutil
+import signal
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+import uuid
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-import nbformat
-import pandas as pd
+from . import cache, files, params, paths, trace
 
-from . import claims, data, kernels, params, paths, results
+# Heavy modules (papermill, nbformat, pandas) are imported where they are needed, so that a run the cache
+# answers entirely costs a fraction of a second; papermill is imported in the parent before the worker
+# processes fork, so they inherit it instead of importing it again.
 
 KERNEL = "techduel"
 OVERVIEW = "overview"
@@ -45,19 +52,36 @@ class Notebook:
         return params.read(self.path)
 
 
+@dataclass(frozen=True)
+class Job:
+    """One execution: a notebook, its parameters, where the result goes."""
+    notebook: Notebook
+    parameters: dict
+    output: Path
+    failed_dir: Path
+    label: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.label or self.notebook.stem
+
+
 @dataclass
 class Outcome:
     notebook: str
-    status: str  # "ok" or "failed"
+    status: str  # "ok", "failed" or "cached"
     seconds: float
     error: str = ""
+    cache: str = "miss"  # "hit" when skipped, "miss" when run, "off" when the cache was bypassed
+    reads: list[str] = field(default_factory=list)
 
 
 def discover(folder: Path | None = None) -> list[Notebook]:
     folder = folder or paths.notebooks_dir()
     out = []
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
-        meta = nbformat.read(path, as_version=4).metadata.get("techduel", {})
+        with open(path, encoding="utf-8") as f:
+            meta = json.load(f).get("metadata", {}).get("techduel", {})
         out.append(Notebook(path, meta.get("thread", ""), meta.get("title", path.stem), meta.get("question", "")))
     return out
 
@@ -96,62 +120,6 @@ def plan(notebooks: list[Notebook], overrides: list[str]) -> dict[str, dict]:
     return plans
 
 
-def execute(nb: Notebook, parameters: dict, out_dir: Path, failed_dir: Path | None = None) -> Outcome:
-    """Execute one notebook into ``out_dir/<stem>.ipynb`` (atomically); keep a failed run in ``failed_dir``
-    (default: beside it) as ``<stem>.failed.ipynb``."""
-    import papermill as pm
-
-    out_dir.mkdir(parents=True, exist_ok=True)
-    final = out_dir / f"{nb.stem}.ipynb"
-    tmp = out_dir / f".{nb.stem}.{os.getpid()}.partial.ipynb"
-    failed_dir = failed_dir or out_dir
-    failed_dir.mkdir(parents=True, exist_ok=True)
-    failed = failed_dir / f"{nb.stem}.failed.ipynb"
-    start = time.monotonic()
-    try:
-        with tempfile.TemporaryDirectory(prefix="techduel-kernel-") as sockets:
-            pm.execute_notebook(str(nb.path), str(tmp), parameters=parameters, kernel_name=KERNEL,
-                                cwd=str(nb.path.parent), progress_bar=False, log_output=False,
-                                kernel_manager_class=kernels.ipc_manager_class(sockets))
-    except pm.PapermillExecutionError as exc:
-        os.replace(tmp, failed)
-        cell = _failed_cell(failed, nb.path)
-        return Outcome(nb.stem, "failed", time.monotonic() - start,
-                       f"cell {cell} raised {exc.ename}: {exc.evalue}")
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    clean(tmp)
-    os.replace(tmp, final)
-    failed.unlink(missing_ok=True)
-    return Outcome(nb.stem, "ok", time.monotonic() - start)
-
-
-def _failed_cell(executed: Path, source: Path) -> str:
-    """Where it failed, counted as the reader sees the notebook (papermill adds banner cells to the copy)."""
-    ids = [c.get("id") for c in nbformat.read(source, as_version=4).cells]
-    for cell in nbformat.read(executed, as_version=4).cells:
-        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            where = ids.index(cell.get("id")) + 1 if cell.get("id") in ids else "?"
-            return f"{where} (id {cell.get('id', '?')}, In [{cell.get('execution_count')}])"
-    return "?"
-
-
-def clean(path: Path) -> None:
-    """Drop volatile metadata (timings, papermill bookkeeping) so a rerun with the same inputs is byte-equal."""
-    nb = nbformat.read(path, as_version=4)
-    nb.metadata.pop("papermill", None)
-    nb.metadata.get("language_info", {}).pop("version", None)
-    for cell in nb.cells:
-        cell.metadata.pop("papermill", None)
-        cell.metadata.pop("execution", None)
-        if cell.metadata.get("tags") == []:
-            del cell.metadata["tags"]
-    tmp = path.with_name(path.name + ".tmp")
-    nbformat.write(nb, tmp)
-    os.replace(tmp, path)
-
-
 def require_kernel() -> None:
     """The notebooks run on the project kernel; say how to register it rather than fail inside papermill."""
     from jupyter_client.kernelspec import KernelSpecManager
@@ -162,33 +130,272 @@ def require_kernel() -> None:
             f"`{sys.executable} -m ipykernel install --sys-prefix --name {KERNEL}`")
 
 
-def run(names: list[str], overrides: list[str], out_dir: Path | None = None, echo=print) -> list[Outcome]:
-    """Check everything first, then run; a failing notebook never stops the others."""
+# ---------------------------------------------------------------------------------------------- execution
+
+
+class NotebookFailed(Exception):
+    """A cell raised; ``copy`` is the executed notebook with the error, ``where`` the failing cell."""
+
+    def __init__(self, where: str, copy: Path):
+        super().__init__(where)
+        self.where, self.copy = where, copy
+
+
+def papermill_engine(job: Job, into: Path, gate: Path | None) -> None:
+    """Execute the notebook into ``into`` through papermill, on an IPC kernel."""
+    import papermill as pm
+
+    from . import kernels
+
+    nb = job.notebook
+    # kernel sockets need a short path (a Unix socket path is limited to 107 bytes): the system temp dir
+    sockets = Path(tempfile.mkdtemp(prefix="techduel-"))
+    try:
+        pm.execute_notebook(str(nb.path), str(into), parameters=job.parameters, kernel_name=KERNEL,
+                            cwd=str(nb.path.parent), progress_bar=False, log_output=False,
+                            engine_name=_engine(),
+                            kernel_manager_class=kernels.ipc_manager_class(str(sockets), gate))
+    except kernels.GateClosed:
+        raise
+    except pm.PapermillExecutionError as exc:
+        raise NotebookFailed(f"cell {_failed_cell(into, nb.path)} raised {exc.ename}: {exc.evalue}", into) from None
+    finally:
+        shutil.rmtree(sockets, ignore_errors=True)
+    clean(into)
+
+
+def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=papermill_engine) -> Outcome:
+    """Execute one job (in a worker process) and keep the cache's books. Only complete files are renamed
+    into place; a failed run is kept aside as ``<stem>.failed.ipynb``. With a ``gate``, the kernel starts
+    at once but the notebook waits until the gate says go (or skip)."""
+    from .kernels import GateClosed
+
+    scratch.mkdir(parents=True, exist_ok=True)
+    token = uuid.uuid4().hex[:8]
+    tmp = scratch / f"{job.output.stem}.{token}.ipynb"
+    traced = scratch / f"{job.output.stem}.{token}.trace"
+    os.environ["TECHDUEL_TRACE"] = str(traced)
+    start = time.monotonic()
+    try:
+        engine(job, tmp, gate)
+    except GateClosed:
+        return Outcome(job.name, "ok", 0.0, cache="hit")
+    except NotebookFailed as failure:
+        job.failed_dir.mkdir(parents=True, exist_ok=True)
+        os.replace(failure.copy, job.failed_dir / f"{job.output.stem}.failed.ipynb")
+        return Outcome(job.name, "failed", time.monotonic() - start, failure.where)
+    finally:
+        os.environ.pop("TECHDUEL_TRACE", None)  # leftovers stay in the scratch folder, which is removed
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    os.replace(tmp, job.output)
+    (job.failed_dir / f"{job.output.stem}.failed.ipynb").unlink(missing_ok=True)
+    reads = trace.read(traced)
+    cache.save(job.output, key, reads)
+    return Outcome(job.name, "ok", time.monotonic() - start, reads=reads)
+
+
+def _engine() -> str:
+    """papermill's engine, minus its saves of the whole notebook before and after every cell (each one a
+    full serialisation and schema validation). The output is written once, when the run ends or fails,
+    and only to a temporary name."""
+    from papermill.engines import NBClientEngine, papermill_engines
+
+    class WriteOnceEngine(NBClientEngine):
+        @classmethod
+        def execute_notebook(cls, nb, kernel_name, output_path=None, **kwargs):
+            return super().execute_notebook(nb, kernel_name, output_path=None, **kwargs)
+
+    papermill_engines.register("techduel-write-once", WriteOnceEngine)
+    return "techduel-write-once"
+
+
+def _failed_cell(executed: Path, source: Path) -> str:
+    """Where it failed, counted as the reader sees the notebook (papermill adds banner cells to the copy)."""
+    import nbformat
+
+    ids = [c.get("id") for c in nbformat.read(source, as_version=4).cells]
+    for cell in nbformat.read(executed, as_version=4).cells:
+        if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
+            where = ids.index(cell.get("id")) + 1 if cell.get("id") in ids else "?"
+            return f"{where} (id {cell.get('id', '?')}, In [{cell.get('execution_count')}])"
+    return "?"
+
+
+def clean(path: Path) -> None:
+    """Drop volatile metadata (timings, papermill bookkeeping) so a rerun with the same inputs is byte-equal."""
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.metadata.pop("papermill", None)
+    nb.metadata.get("language_info", {}).pop("version", None)
+    for cell in nb.cells:
+        cell.metadata.pop("papermill", None)
+        cell.metadata.pop("execution", None)
+        if cell.metadata.get("tags") == []:
+            del cell.metadata["tags"]
+    files.write_atomic(path, nbformat.writes(nb) + "\n")
+
+
+def _import_papermill() -> None:
+    """Import papermill once, in the parent, so the forked workers inherit it.
+
+    Most of its import time is jsonschema compiling the grammars of ``rfc3987_syntax`` (about two seconds)
+    for an "iri" string format that the notebook schema never uses; marking that optional module absent
+    makes jsonschema skip the format, exactly as on an install without it."""
+    if "jsonschema" not in sys.modules:
+        sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import papermill  # noqa: F401
+
+
+def _worker_init() -> None:
+    # Ctrl-C goes to the whole process group; the parent decides what to stop and cleans up.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = False, echo=print,
+               progress: bool | None = None, engine=papermill_engine) -> list[Outcome]:
+    """Run stages in order; the jobs within a stage run concurrently. A failure never stops the others.
+
+    While a stage runs, spare workers start the next stage's kernels behind a gate (``techduel.kernels``),
+    so those kernels boot and import their libraries in parallel; the gate opens, or says skip when the
+    cache can serve the job, once the stage they wait for is done."""
+    jobs = max(1, jobs or os.cpu_count() or 1)
+    lib_hash = cache.tree_hash(Path(__file__).parent)
+    env_hash = cache.environment_hash()
+    files.clear_stale()
+    scratch = files.temp_path("run")
+    bar = _bar(sum(len(s) for s in stages), progress)
+    outcomes: list[Outcome] = []
+    pool: ProcessPoolExecutor | None = None
+    running: dict[Future, Job] = {}
+    gated: dict[str, tuple[Path, str]] = {}  # job name -> (gate file, key) for kernels started early
+
+    def submit(job: Job, key: str, gate: Path | None = None) -> None:
+        nonlocal pool
+        if pool is None:
+            if engine is papermill_engine:
+                require_kernel()
+                _import_papermill()
+
+            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
+                                       initializer=_worker_init)
+        echo(f"  start  {job.name}" + (" (kernel warming up until its inputs are ready)" if gate else ""))
+        running[pool.submit(execute, job, scratch, key, gate, engine)] = job
+
+    def settle(current: set[str]) -> None:
+        """Wait for the jobs of the current stage; report each as it ends."""
+        while any(job.name in current for job in running.values()):
+            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
+            for fut in done:
+                job = running.pop(fut)
+                try:
+                    outcome = fut.result()
+                except Exception as exc:  # the worker itself broke (not the notebook)
+                    outcome = Outcome(job.name, "failed", 0.0, f"{type(exc).__name__}: {exc}")
+                if outcome.cache != "hit":
+                    outcome.cache = "off" if force else "miss"
+                outcomes.append(outcome)
+                _report(echo, bar, outcome)
+
+    previous = signal.signal(signal.SIGTERM, _raise_interrupt)
+    try:
+        for index, stage in enumerate(stages):
+            for job in stage:
+                key = cache.static_key(job.notebook.path, job.parameters, lib_hash, env_hash)
+                hit = not force and cache.hit(job.output, key)
+                if job.name in gated:
+                    gate, _ = gated.pop(job.name)
+                    files.write_atomic(gate, "skip" if hit else "go")
+                elif hit:
+                    outcomes.append(Outcome(job.name, "ok", 0.0, cache="hit"))
+                    _report(echo, bar, outcomes[-1])
+                else:
+                    submit(job, key)
+            following = stages[index + 1] if index + 1 < len(stages) else []
+            if running and following and len(running) + len(following) <= jobs:
+                for job in following:
+                    gate = scratch / f"{job.output.stem}.gate"
+                    key = cache.static_key(job.notebook.path, job.parameters, lib_hash, env_hash)
+                    gated[job.name] = (gate, key)
+                    submit(job, key, gate)
+            settle({job.name for job in stage})
+        settle({job.name for job in running.values()})
+    except KeyboardInterrupt:
+        echo("  interrupted: stopping the running notebooks; nothing half-written is left under build/")
+        if pool is not None:
+            _stop(pool)
+        raise
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+        shutil.rmtree(scratch, ignore_errors=True)
+        if bar is not None:
+            bar.close()
+    return outcomes
+
+
+def _raise_interrupt(signum, frame):
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    for proc in list(getattr(pool, "_processes", {}).values()):
+        proc.terminate()
+
+
+def _bar(total: int, progress: bool | None):
+    if progress is None:
+        progress = sys.stderr.isatty() and total >= 4
+    if not progress:
+        return None
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="notebook", file=sys.stderr, leave=False)
+
+
+def _report(echo, bar, o: Outcome) -> None:
+    echo(f"  {o.status:6} {o.notebook} ({o.seconds:.1f} s, cache {o.cache})"
+         + (f"  {o.error}" if o.error else ""))
+    if bar is not None:
+        bar.update(1)
+
+
+def run(names: list[str], overrides: list[str], out_dir: Path | None = None, jobs: int | None = None,
+        force: bool = False, echo=print) -> list[Outcome]:
+    """Check everything first (bad input raises before any kernel starts), then run threads, then overview."""
     notebooks = select(names)
-    plans = plan(notebooks, overrides)  # raises ParameterError before any kernel starts
-    require_kernel()
+    plans = plan(notebooks, overrides)
     out_dir = out_dir or paths.build_dir() / "notebooks"
-    outcomes = []
+    stages: list[list[Job]] = [[], []]
     for nb in notebooks:
         p = dict(plans[nb.stem])
         if nb.is_overview and "notebooks_dir" in {x.name for x in nb.parameters()}:
             p.setdefault("notebooks_dir", str(out_dir))
-        echo(f"  running {nb.stem} ...")
-        outcome = execute(nb, p, out_dir)
-        echo(f"  {outcome.status:6} {nb.stem} ({outcome.seconds:.1f} s){'  ' + outcome.error if outcome.error else ''}")
-        outcomes.append(outcome)
-    return outcomes
+        stages[nb.is_overview].append(Job(nb, p, out_dir / nb.path.name, out_dir))
+    return run_stages([s for s in stages if s], jobs=jobs, force=force, echo=echo)
 
 
-def refresh(echo=print) -> list[Outcome]:
+def refresh(jobs: int | None = None, echo=print) -> list[Outcome]:
     """Re-execute the committed notebooks in place with their defaults (threads first, overview last)."""
-    require_kernel()
-    outcomes = []
+    failed_dir = paths.build_dir() / "notebooks"
+    stages: list[list[Job]] = [[], []]
     for nb in select([]):
-        out = execute(nb, {}, nb.path.parent, failed_dir=paths.build_dir() / "notebooks")
-        echo(f"  {out.status:6} {nb.stem} ({out.seconds:.1f} s){'  ' + out.error if out.error else ''}")
-        outcomes.append(out)
+        stages[nb.is_overview].append(Job(nb, {}, nb.path, failed_dir))
+    outcomes = run_stages([s for s in stages if s], jobs=jobs, force=True, echo=echo)
+    for nb in select([]):  # a refresh is not a build: leave no cache manifests among the committed files
+        cache.forget(nb.path)
+    shutil.rmtree(paths.notebooks_dir() / ".cache", ignore_errors=True)
     return outcomes
+
+
+def table(outcomes: list[Outcome]) -> str:
+    """The closing table: each notebook's status, duration and cache hit or miss."""
+    width = max([len(o.notebook) for o in outcomes] + [8])
+    lines = [f"{'notebook':{width}}  status  seconds  cache", f"{'-' * width}  ------  -------  -----"]
+    for o in outcomes:
+        lines.append(f"{o.notebook:{width}}  {o.status:6}  {o.seconds:7.1f}  {o.cache}")
+    return "\n".join(lines)
 
 
 def executed(folder: Path) -> list[Path]:
@@ -196,46 +403,53 @@ def executed(folder: Path) -> list[Path]:
 
 
 def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, Path]:
-    """Write results.json, verdicts.csv and claimreview.jsonld from the executed notebooks."""
+    """Write results.json, verdicts.csv and claimreview.jsonld from the executed notebooks (skipped when
+    neither the notebooks, the registries nor the code changed since they were last written)."""
     build = build or paths.build_dir()
     nb_dir = nb_dir or build / "notebooks"
     done = executed(nb_dir)
+    written = {"results": build / "results.json", "verdicts": build / "verdicts.csv",
+               "claimreview": build / "claimreview.jsonld"}
+    data_dir = paths.data_dir()
+    key = cache.inputs_key([*done, data_dir / "article.csv", data_dir / "claims.csv", data_dir / "sources.csv",
+                            data_dir / "datapackage.json"], cache.tree_hash(Path(__file__).parent),
+                           date.today().isoformat())
+    if cache.fresh("collect", key, list(written.values())):
+        return written
+    from . import claims, results
+
     all_results = {p.stem: results.read(p) for p in done}
     verdicts = claims.read_verdicts(done)
     claims.check_verdicts(verdicts)
-    written = {}
-    written["results"] = _write_text(build / "results.json", json.dumps(all_results, indent=2, sort_keys=True))
-    table = verdicts.assign(sources=verdicts["sources"].map(";".join),
-                            evidence=verdicts["evidence"].map(" | ".join))
+    written["results"] = files.write_atomic(build / "results.json", json.dumps(all_results, indent=2, sort_keys=True))
+    table_ = verdicts.assign(sources=verdicts["sources"].map(";".join),
+                             evidence=verdicts["evidence"].map(" | ".join))
     cols = ["claim_id", "verdict", "conclusion", "reason", "notebook", "sources", "line", "thread", "claim",
             "evidence"]
-    written["verdicts"] = _write_text(build / "verdicts.csv",
-                                      table[cols].sort_values("claim_id").to_csv(index=False, lineterminator="\n"))
+    written["verdicts"] = files.write_atomic(build / "verdicts.csv",
+                                     table_[cols].sort_values("claim_id").to_csv(index=False, lineterminator="\n"))
     reviews = claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
                                  date.today().isoformat())
-    written["claimreview"] = _write_text(build / "claimreview.jsonld",
-                                         json.dumps(reviews, indent=2, ensure_ascii=False))
+    written["claimreview"] = files.write_atomic(build / "claimreview.jsonld",
+                                        json.dumps(reviews, indent=2, ensure_ascii=False))
+    cache.record("collect", key, list(written.values()))
     return written
 
 
 def article() -> dict:
     """The article's metadata as established in data/article.csv (field → value)."""
-    table = data.load("article")
-    meta = dict(zip(table["field"], table["value"]))
+    import pandas as pd
+
+    from . import data
+
+    table_ = data.load("article")
+    meta = dict(zip(table_["field"], table_["value"]))
     return {k: (None if pd.isna(v) or v == "not found" else v) for k, v in meta.items()}
 
 
-def _write_text(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-    return path
-
-
 def report(outcomes: list[Outcome]) -> int:
-    failed = [o for o in outcomes if o.status != "ok"]
+    failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
-        print(f"FAILED {o.notebook}: {o.error} (kept as build/notebooks/{o.notebook}.failed.ipynb)",
-              file=sys.stderr)
+        print(f"FAILED {o.notebook}: {o.error} (the failed copy is kept as {o.notebook}.failed.ipynb; "
+              f"the last good output, if any, is untouched)", file=sys.stderr)
     return 1 if failed else 0

@@ -14,29 +14,33 @@ import re
 import shutil
 from pathlib import Path
 
-import nbformat
-import pandas as pd
-
-from . import claims, outputs, paths, runner
+from . import cache, files, outputs, paths, runner
 
 TEMPLATES = Path(__file__).parent / "templates"
 
 
 def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
-    """Write the site to ``out`` (default build/site) from the executed notebooks in ``nb_dir``."""
-    from nbconvert import HTMLExporter
-
+    """Write the site to ``out`` (default build/site) from the executed notebooks in ``nb_dir`` (skipped when
+    nothing it is made from changed since the last build)."""
     build_dir = paths.build_dir()
     nb_dir = nb_dir or build_dir / "notebooks"
     out = out or build_dir / "site"
     done = runner.executed(nb_dir)
     if not done:
         raise FileNotFoundError(f"no executed notebooks in {nb_dir}: run `python -m techduel run` first")
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    shutil.rmtree(tmp, ignore_errors=True)
+    made_from = [*done, *(build_dir / n for n in ("verdicts.csv", "claimreview.jsonld", "results.json")),
+                 paths.data_dir() / "article.csv", paths.data_dir() / "claims.csv"]
+    key = cache.inputs_key(made_from, cache.tree_hash(Path(__file__).parent), str(out))
+    if cache.fresh("site", key, [out / "index.html"]):
+        return out / "index.html"
+    from nbconvert import HTMLExporter
+
+    tmp = files.temp_path("site")
     tmp.mkdir(parents=True)
     exporter = HTMLExporter(template_name="techduel", extra_template_basedirs=[str(TEMPLATES)])
     pages = []
+    import nbformat
+
     for path in done:
         nb = nbformat.read(path, as_version=4)
         figs = _publish_figures(nb, path.stem, tmp)
@@ -44,18 +48,22 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
             "techduel", {}).get("title", path.stem)}})
         (tmp / f"{path.stem}.html").write_text(_local_links(body), encoding="utf-8")
         pages.append((path, nb, figs))
+    from . import claims
+
     verdicts = claims.read_verdicts(done)
     for name in ("verdicts.csv", "claimreview.jsonld", "results.json"):
         if (build_dir / name).exists():
             shutil.copy2(build_dir / name, tmp / name)
     (tmp / "index.html").write_text(_index(pages, verdicts, tmp), encoding="utf-8")
-    if out.exists():
-        old = out.with_name(f".{out.name}.{os.getpid()}.old")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.exists():  # swap whole folders, so a reader sees the old site or the new one, never a mix
+        old = files.temp_path("old-site")
         os.replace(out, old)
         os.replace(tmp, out)
         shutil.rmtree(old)
     else:
         os.replace(tmp, out)
+    cache.record("site", key, [out / "index.html"])
     return out / "index.html"
 
 
@@ -86,7 +94,9 @@ def _publish_figures(nb: nbformat.NotebookNode, stem: str, site: Path) -> list[d
     return figs
 
 
-def _index(pages, verdicts: pd.DataFrame, site: Path) -> str:
+def _index(pages, verdicts, site: Path) -> str:
+    from . import claims
+
     e = html.escape
     art = runner.article()
     board = claims.scoreboard(verdicts)

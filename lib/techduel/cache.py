@@ -1,0 +1,117 @@
+"""Skip a notebook when nothing it depends on has changed since its last successful run.
+
+A run depends on: the notebook file, its parameters, the code in lib/, the locked environment (the lock
+file and the Python version) and every file the run actually read (traced through ``techduel.trace``:
+tables, descriptors, executed notebooks read back). All are compared by content hash, never by time, so a
+``touch`` changes nothing and an edit always counts. The manifest also holds the hash of the output it
+vouches for; a missing or altered output is a miss.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from . import files, paths
+
+
+def file_hash(path: str | os.PathLike) -> str | None:
+    """Content hash of a file; for a traced listing (``glob:folder:pattern``), hash of the matching names."""
+    if str(path).startswith("glob:"):
+        _, folder, pattern = str(path).split(":", 2)
+        names = sorted(p.name for p in Path(folder).glob(pattern))
+        return hashlib.sha256("\n".join(names).encode()).hexdigest()
+    try:
+        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except (FileNotFoundError, IsADirectoryError):
+        return None
+
+
+def tree_hash(folder: Path, suffixes=(".py", ".j2", ".json")) -> str:
+    h = hashlib.sha256()
+    for p in sorted(folder.rglob("*")):
+        if p.is_file() and p.suffix in suffixes and "__pycache__" not in p.parts:
+            h.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+def environment_hash() -> str:
+    lock = paths.root() / "requirements.lock"
+    return hashlib.sha256((file_hash(lock) or "no-lock").encode() + sys.version.encode()).hexdigest()
+
+
+def static_key(notebook: Path, parameters: dict, lib_hash: str, env_hash: str) -> str:
+    """Everything known before the run: the notebook, its parameters, the code, the environment."""
+    doc = {"notebook": file_hash(notebook), "parameters": parameters, "lib": lib_hash, "env": env_hash}
+    return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Manifest:
+    key: str
+    reads: dict[str, str | None]  # path -> content hash when the run read it
+    output: str  # content hash of the output this manifest vouches for
+
+    def still_valid(self, key: str, output: Path) -> bool:
+        if key != self.key or file_hash(output) != self.output:
+            return False
+        return all(file_hash(path) == digest for path, digest in self.reads.items())
+
+
+def manifest_path(output: Path) -> Path:
+    return output.parent / ".cache" / f"{output.stem}.json"
+
+
+def load(output: Path) -> Manifest | None:
+    try:
+        doc = json.loads(manifest_path(output).read_text(encoding="utf-8"))
+        return Manifest(doc["key"], doc["reads"], doc["output"])
+    except (FileNotFoundError, ValueError, KeyError):
+        return None
+
+
+def save(output: Path, key: str, reads: list[str]) -> None:
+    """Record a successful run. Written to a temporary name and renamed, like every output."""
+    doc = {"key": key, "reads": {p: file_hash(p) for p in reads}, "output": file_hash(output)}
+    files.write_atomic(manifest_path(output), json.dumps(doc, indent=1, sort_keys=True))
+
+
+def hit(output: Path, key: str) -> bool:
+    manifest = load(output)
+    return manifest is not None and manifest.still_valid(key, output)
+
+
+def forget(output: Path) -> None:
+    manifest_path(output).unlink(missing_ok=True)
+
+
+# Derived files (results.json, verdicts.csv, the site) are cached the same way: by the content of what they
+# are made from and of what was made, so a warm run does no work at all.
+
+
+def inputs_key(inputs: list[Path], *extra: str) -> str:
+    h = hashlib.sha256("\0".join(extra).encode())
+    for p in sorted(inputs):
+        h.update(str(p).encode() + b"\0" + (file_hash(p) or "missing").encode())
+    return h.hexdigest()
+
+
+def _derived_path(name: str) -> Path:
+    return paths.build_dir() / ".cache" / f"{name}.json"
+
+
+def fresh(name: str, key: str, outputs: list[Path]) -> bool:
+    try:
+        doc = json.loads(_derived_path(name).read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return False
+    return doc.get("key") == key and doc.get("outputs") == {str(p): file_hash(p) for p in outputs}
+
+
+def record(name: str, key: str, outputs: list[Path]) -> None:
+    doc = {"key": key, "outputs": {str(p): file_hash(p) for p in outputs}}
+    files.write_atomic(_derived_path(name), json.dumps(doc, indent=1, sort_keys=True))

@@ -1,0 +1,93 @@
+"""Run one notebook over a grid of parameter values and tabulate what it recorded.
+
+``python -m techduel sweep NOTEBOOK name=v1,v2 [name2=...]`` runs every combination (in parallel, cached
+like any run), keeps each executed copy under ``build/sweeps/<notebook>/runs/``, and writes
+``build/sweeps/<notebook>/<names>.csv`` (one row per run: the parameters, the status and every recorded
+result) plus one figure per numeric result against the first swept parameter. For a list parameter, join
+the items of one value with ``+`` (``kinds=tariff+tariff_relief,entity_list``).
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from . import files, params, paths, plotting, results, runner
+
+
+def parse_axes(specs: list[str], declared: list[params.Parameter], notebook: str) -> dict[str, list]:
+    if not specs:
+        raise params.ParameterError("a sweep needs at least one name=v1,v2,... to vary")
+    by_name = {p.name: p for p in declared}
+    axes: dict[str, list] = {}
+    for spec in specs:
+        name, text = params.parse_override(spec)
+        if name not in by_name:
+            raise params.ParameterError(f"{notebook} has no parameter '{name}' (its parameters: "
+                                        f"{', '.join(by_name) or 'none'})")
+        if name in axes:
+            raise params.ParameterError(f"parameter '{name}' is swept twice")
+        raw = [v.strip() for v in text.split(",") if v.strip()]
+        if not raw:
+            raise params.ParameterError(f"sweep of '{name}' names no values")
+        p = by_name[name]
+        axes[name] = [params.coerce(p, v.replace("+", ",") if p.type == "list" else v) for v in raw]
+    return axes
+
+
+def slug(combo: dict) -> str:
+    text = "__".join(f"{k}={'+'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in combo.items())
+    return re.sub(r"[^A-Za-z0-9_.=+-]", "_", text)[:150]
+
+
+def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool = False, echo=print):
+    """Run the grid; return (outcomes, path of the CSV, paths of the figures)."""
+    (nb,) = runner.select([notebook])
+    axes = parse_axes(specs, nb.parameters(), nb.stem)  # bad input raises before any kernel starts
+    base = paths.build_dir() / "sweeps" / nb.stem
+    combos = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+    jobs_ = [runner.Job(nb, combo, base / "runs" / f"{slug(combo)}.ipynb", base / "runs", label=slug(combo))
+             for combo in combos]
+    outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo)
+    status = {o.notebook: o.status for o in outcomes}
+    rows, units = [], {}
+    for job, combo in zip(jobs_, combos):
+        row = {k: ("+".join(v) if isinstance(v, list) else v) for k, v in combo.items()}
+        row["status"] = status.get(job.name, "failed")
+        if row["status"] == "ok" and job.output.exists():
+            for name, rec in results.read(job.output).items():
+                row[name] = rec["value"]
+                units[name] = rec.get("unit")
+        rows.append(row)
+    table = pd.DataFrame(rows)
+    name = "__".join(axes)
+    csv_path = files.write_atomic(base / f"{name}.csv", table.to_csv(index=False, lineterminator="\n"))
+    figures = _figures(table, list(axes), nb.stem, base, units)
+    return outcomes, csv_path, figures
+
+
+def _figures(table: pd.DataFrame, swept: list[str], stem: str, base: Path, units: dict) -> list[Path]:
+    """One figure per numeric result: value against the first swept parameter, a line per other combination."""
+    ok = table[table["status"] == "ok"]
+    skip = set(swept) | {"status"}
+    numeric = [c for c in ok.columns if c not in skip and pd.api.types.is_numeric_dtype(ok[c])
+               and not pd.api.types.is_bool_dtype(ok[c])]
+    out = []
+    x = swept[0]
+    numeric_x = pd.api.types.is_numeric_dtype(ok[x])
+    for result in numeric:
+        ylabel = f"{result} ({units[result]})" if units.get(result) else result
+        fig, ax = plotting.figure(f"{stem}: {result} against {x}", x, ylabel)
+        groups = ok.groupby(swept[1:], sort=False) if len(swept) > 1 else [((), ok)]
+        for key, rows in groups:
+            label = ", ".join(f"{k}={v}" for k, v in zip(swept[1:], key if isinstance(key, tuple) else (key,)))
+            xs = rows[x] if numeric_x else rows[x].astype(str)
+            ax.plot(xs, rows[result], marker="o", label=label or None)
+        if len(swept) > 1:
+            ax.legend()
+        plotting.add_source(fig, f"techduel sweep of {stem}; data in {base.name}/{'__'.join(swept)}.csv")
+        out.append(files.write_atomic(base / f"{'__'.join(swept)}__{result}.png", plotting.render_png(fig)))
+    return out

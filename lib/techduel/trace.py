@@ -1,0 +1,32 @@
+"""Which files a notebook read, so the runner's cache knows exactly what a result depends on.
+
+The runner points ``TECHDUEL_TRACE`` at a file before a kernel starts; every read through
+``techduel.data`` (tables and descriptors) and every executed notebook read back by ``techduel.outputs``
+appends its path there. Outside a run the variable is unset and nothing is written.
+"""
+
+from __future__ import annotations
+
+import os
+from os import PathLike
+
+
+def note(path: str | PathLike) -> None:
+    target = os.environ.get("TECHDUEL_TRACE")
+    if target:
+        entry = str(path) if str(path).startswith("glob:") else os.path.abspath(path)
+        with open(target, "a", encoding="utf-8") as f:
+            f.write(entry + "\n")
+
+
+def note_listing(folder: str | PathLike, pattern: str) -> None:
+    """Record that a run looked at which files match ``pattern`` in ``folder`` (a new file is a change)."""
+    note(f"glob:{os.path.abspath(folder)}:{pattern}")
+
+
+def read(target: str | PathLike) -> list[str]:
+    try:
+        with open(target, encoding="utf-8") as f:
+            return sorted({line.strip() for line in f if line.strip()})
+    except FileNotFoundError:
+        return []

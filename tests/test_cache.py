@@ -1,0 +1,164 @@
+"""The cache never serves a result computed from other inputs: unit checks, then a property test that
+applies random sequences of edits between runs and checks every output against its current inputs."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import os
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from techduel import cache, kernels, runner, trace
+
+
+def test_file_hash_follows_content_not_time(tmp_path):
+    f = tmp_path / "a.csv"
+    f.write_text("x\n")
+    before = cache.file_hash(f)
+    os.utime(f, (1, 1))
+    assert cache.file_hash(f) == before
+    f.write_text("y\n")
+    assert cache.file_hash(f) != before
+    assert cache.file_hash(tmp_path / "missing") is None
+
+
+def test_a_listing_changes_when_a_matching_file_appears(tmp_path):
+    entry = f"glob:{tmp_path}:[0-9][0-9]_*.ipynb"
+    empty = cache.file_hash(entry)
+    (tmp_path / "notes.txt").write_text("not matching")
+    assert cache.file_hash(entry) == empty
+    (tmp_path / "07_new.ipynb").write_text("{}")
+    assert cache.file_hash(entry) != empty
+
+
+def test_manifest_is_invalidated_by_key_reads_and_output(tmp_path, monkeypatch):
+    monkeypatch.setenv("TECHDUEL_BUILD", str(tmp_path / "build"))
+    data, out = tmp_path / "d.csv", tmp_path / "out" / "n.ipynb"
+    data.write_text("1")
+    out.parent.mkdir()
+    out.write_text("result")
+    cache.save(out, "k1", [str(data)])
+    assert cache.hit(out, "k1") and not cache.hit(out, "k2")
+    data.write_text("2")
+    assert not cache.hit(out, "k1")
+    data.write_text("1")
+    assert cache.hit(out, "k1")
+    out.write_text("tampered")
+    assert not cache.hit(out, "k1")
+
+
+# --- property test -------------------------------------------------------------------------------------
+# A fake engine stands in for papermill (kernels would make hundreds of runs take minutes); it follows the
+# same contract: it traces what it reads and writes its output into the temporary file it is given. Each
+# output records the exact bytes it was computed from, so a stale hit is detectable.
+
+def digest(*parts: bytes) -> str:
+    return hashlib.sha256(b"\0".join(parts)).hexdigest()[:16]
+
+
+def fake_engine(job: runner.Job, into: Path, gate: Path | None) -> None:
+    if gate is not None:
+        asyncio.run(kernels.wait_for_gate(gate))
+    root = Path(os.environ["TECHDUEL_ROOT"])
+    inputs = [job.notebook.path.read_bytes(), json.dumps(job.parameters, sort_keys=True).encode()]
+    if job.notebook.is_overview:
+        folder = Path(job.parameters["notebooks_dir"])
+        trace.note_listing(folder, "[0-9][0-9]_*.ipynb")
+        for p in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+            if not p.stem.startswith("00_"):
+                trace.note(p)
+                inputs.append(p.read_bytes())
+    else:
+        for name in json.loads(job.notebook.path.read_text())["reads"]:
+            trace.note(root / "data" / name)
+            inputs.append((root / "data" / name).read_bytes())
+    into.write_text(json.dumps({"computed_from": digest(*inputs)}))
+
+
+def expected(job: runner.Job, root: Path) -> str:
+    inputs = [job.notebook.path.read_bytes(), json.dumps(job.parameters, sort_keys=True).encode()]
+    if job.notebook.is_overview:
+        folder = Path(job.parameters["notebooks_dir"])
+        inputs += [p.read_bytes() for p in sorted(folder.glob("[0-9][0-9]_*.ipynb")) if not p.stem.startswith("00_")]
+    else:
+        inputs += [(root / "data" / n).read_bytes() for n in json.loads(job.notebook.path.read_text())["reads"]]
+    return digest(*inputs)
+
+
+def make_tree(root: Path) -> None:
+    (root / "data").mkdir(parents=True)
+    (root / "notebooks").mkdir()
+    for name in ("a.csv", "b.csv", "c.csv"):
+        (root / "data" / name).write_text(f"{name}\n")
+    # two thread notebooks with overlapping reads, and an overview that reads their outputs
+    (root / "notebooks" / "01_t.ipynb").write_text(json.dumps({"reads": ["a.csv", "b.csv"], "v": 0}))
+    (root / "notebooks" / "02_u.ipynb").write_text(json.dumps({"reads": ["c.csv"], "v": 0}))
+    (root / "notebooks" / "00_overview.ipynb").write_text(json.dumps({"v": 0}))
+
+
+def stages_for(root: Path, param: int) -> list[list[runner.Job]]:
+    out = root / "build" / "notebooks"
+    nb = {p.stem: runner.Notebook(p, "overview" if p.stem.startswith("00") else "t", p.stem, "")
+          for p in (root / "notebooks").glob("*.ipynb")}
+    threads = [runner.Job(nb[s], {"x": param} if s == "01_t" else {}, out / f"{s}.ipynb", out)
+               for s in sorted(nb) if not s.startswith("00")]
+    overview = [runner.Job(nb["00_overview"], {"notebooks_dir": str(out)}, out / "00_overview.ipynb", out)]
+    return [threads, overview]
+
+
+EDITS = st.sampled_from(["edit_a", "edit_b", "edit_c", "touch_a", "edit_nb_01", "edit_nb_00", "param",
+                         "delete_output_02", "tamper_output_01", "new_thread", "nothing"])
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps=st.lists(st.lists(EDITS, max_size=3), min_size=2, max_size=5))
+def test_cache_never_serves_a_result_from_different_inputs(steps):
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp) / "repo"
+        make_tree(root)
+        saved = {k: os.environ.get(k) for k in ("TECHDUEL_ROOT", "TECHDUEL_BUILD")}
+        os.environ["TECHDUEL_ROOT"], os.environ["TECHDUEL_BUILD"] = str(root), str(root / "build")
+        try:
+            param, counter = 0, 0
+            for edits in steps:
+                for edit in edits:
+                    counter += 1
+                    if edit.startswith("edit_") and edit[5:] in "abc":
+                        (root / "data" / f"{edit[5:]}.csv").write_text(f"v{counter}\n")
+                    elif edit == "touch_a":
+                        os.utime(root / "data" / "a.csv", (counter, counter))
+                    elif edit.startswith("edit_nb_"):
+                        p = next((root / "notebooks").glob(f"{edit[8:]}_*.ipynb"))
+                        doc = json.loads(p.read_text())
+                        doc["v"] = counter
+                        p.write_text(json.dumps(doc))
+                    elif edit == "param":
+                        param = counter
+                    elif edit == "delete_output_02":
+                        (root / "build" / "notebooks" / "02_u.ipynb").unlink(missing_ok=True)
+                    elif edit == "tamper_output_01":
+                        p = root / "build" / "notebooks" / "01_t.ipynb"
+                        if p.exists():
+                            p.write_text(json.dumps({"computed_from": "stale"}))
+                    elif edit == "new_thread" and not (root / "notebooks" / "03_w.ipynb").exists():
+                        (root / "notebooks" / "03_w.ipynb").write_text(json.dumps({"reads": ["a.csv"], "v": 0}))
+                stages = stages_for(root, param)
+                outcomes = runner.run_stages(stages, jobs=2, echo=lambda *_: None, engine=fake_engine)
+                assert all(o.status == "ok" for o in outcomes)
+                for job in (j for stage in stages for j in stage):
+                    got = json.loads(job.output.read_text())["computed_from"]
+                    assert got == expected(job, root), f"{job.name} is stale after {edits}"
+            # and a run with nothing changed is served entirely from the cache
+            again = runner.run_stages(stages_for(root, param), jobs=2, echo=lambda *_: None, engine=fake_engine)
+            assert {o.cache for o in again} == {"hit"}
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
