@@ -108,7 +108,8 @@ def test_committed_notebooks_are_the_canonical_run(scratch):
     out = scratch / "refreshed"
     notebooks = runner.select([])
     # the overview reads the committed notebooks by default, exactly as `make refresh` does
-    stages = [[runner.Job(nb, {}, out / nb.path.name, out) for nb in notebooks if nb.is_overview == overview]
+    stages = [[runner.Job(nb, {}, out / nb.path.name, out, committed=True) for nb in notebooks
+               if nb.is_overview == overview]
               for overview in (False, True)]
     outcomes = runner.run_stages(stages, force=True, echo=lambda *_: None)
     assert [o.status for o in outcomes] == ["ok"] * len(notebooks), [o.error for o in outcomes]

@@ -50,5 +50,19 @@ def figure(board: pd.DataFrame, title: str):
     return fig, data
 
 
-def page_link(stem: str) -> str:
-    return f"[{stem}]({Path(stem).with_suffix('.ipynb').name})"
+
+
+def links(folder: str):
+    """Markdown links to the thread notebooks found in ``folder`` (relative links, so they work in JupyterLab,
+    on a git host and, rewritten to .html, on the site)."""
+    import json
+
+    from IPython.display import Markdown
+
+    lines = []
+    for p in sorted(paths.resolve(folder).glob("[0-9][0-9]_*.ipynb")):
+        if p.stem.startswith("00_") or p.name.endswith(".failed.ipynb"):
+            continue
+        meta = json.loads(p.read_text(encoding="utf-8")).get("metadata", {}).get("techduel", {})
+        lines.append(f"* [{meta.get('title', p.stem)}]({p.name}): {meta.get('question', '')}")
+    return Markdown("\n".join(lines) or "No thread notebook has been written yet.")

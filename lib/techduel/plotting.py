@@ -84,3 +84,42 @@ def show(fig: Figure, name: str, data: pd.DataFrame, *, alt: str, source: str) -
 
     display({"image/png": base64.b64encode(png).decode("ascii"), "text/csv": csv,
              "text/plain": f"[figure {name}] {title}"}, raw=True, metadata=meta)
+
+
+def ranged_bars(table: pd.DataFrame, title: str, xlabel: str, *, log: bool = True, colour_by: str | None = None):
+    """Horizontal bars of ``value`` per ``label``, with a line from ``low`` to ``high`` where a row has a
+    range. Returns the figure and exactly the data plotted."""
+    fig, ax = figure(title, xlabel, "", size=(10, 0.55 * len(table) + 1.8))
+    rows = table.reset_index(drop=True)
+    groups = list(dict.fromkeys(rows[colour_by])) if colour_by else [None]
+    for i, r in rows.iterrows():
+        colour = PALETTE[groups.index(r[colour_by]) % len(PALETTE)] if colour_by else PALETTE[0]
+        if pd.notna(r["value"]):
+            ax.barh(i, r["value"], color=colour, label=r[colour_by] if colour_by else None)
+        if pd.notna(r.get("low")) and pd.notna(r.get("high")):
+            ax.plot([r["low"], r["high"]], [i, i], color="#000000", linewidth=2, marker="|", markersize=12)
+    ax.set_yticks(range(len(rows)), rows["label"])
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    if log:
+        ax.set_xscale("log")
+    if colour_by:
+        handles, labels = ax.get_legend_handles_labels()
+        unique = dict(zip(labels, handles))
+        ax.legend(unique.values(), unique.keys(), loc="lower right", fontsize=8)
+    cols = ["label", "value"] + [c for c in ("low", "high", colour_by) if c and c in rows]
+    return fig, rows[cols]
+
+
+def tornado_chart(rows: list[tuple[str, float, float]], base: float, title: str, xlabel: str):
+    """One bar per input from its low-end result to its high-end result, widest at the top."""
+    fig, ax = figure(title, xlabel, "", size=(10, 0.6 * len(rows) + 1.8))
+    for i, (name, low, high) in enumerate(rows):
+        ax.barh(i, high - base, left=base, color=PALETTE[0], label="input at its high end" if i == 0 else None)
+        ax.barh(i, low - base, left=base, color=PALETTE[1], label="input at its low end" if i == 0 else None)
+    ax.axvline(base, color="#000000", linewidth=1)
+    ax.set_yticks(range(len(rows)), [r[0] for r in rows])
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="lower right", fontsize=8)
+    return fig, pd.DataFrame(rows, columns=["input", "result_at_low", "result_at_high"]).assign(base=base)

@@ -60,6 +60,7 @@ class Job:
     output: Path
     failed_dir: Path
     label: str = ""
+    committed: bool = False  # a canonical copy for the repository: outputs that vary by machine are dropped
 
     @property
     def name(self) -> str:
@@ -161,7 +162,7 @@ def papermill_engine(job: Job, into: Path, gate: Path | None) -> None:
         raise NotebookFailed(f"cell {_failed_cell(into, nb.path)} raised {exc.ename}: {exc.evalue}", into) from None
     finally:
         shutil.rmtree(sockets, ignore_errors=True)
-    clean(into)
+    clean(into, drop_varying=job.committed)
 
 
 def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=papermill_engine) -> Outcome:
@@ -221,8 +222,10 @@ def _failed_cell(executed: Path, source: Path) -> str:
     return "?"
 
 
-def clean(path: Path) -> None:
-    """Drop volatile metadata (timings, papermill bookkeeping) so a rerun with the same inputs is byte-equal."""
+def clean(path: Path, drop_varying: bool = False) -> None:
+    """Drop volatile metadata (timings, papermill bookkeeping) so a rerun with the same inputs is byte-equal.
+    With ``drop_varying``, also empty the outputs of cells tagged ``nbval-ignore-output`` (machine timings and
+    the like), which a committed copy must not carry if rerunning it is to change nothing."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
@@ -233,6 +236,8 @@ def clean(path: Path) -> None:
         cell.metadata.pop("execution", None)
         if cell.metadata.get("tags") == []:
             del cell.metadata["tags"]
+        if drop_varying and "nbval-ignore-output" in cell.metadata.get("tags", []):
+            cell.outputs, cell.execution_count = [], None
     files.write_atomic(path, nbformat.writes(nb) + "\n")
 
 
@@ -381,7 +386,7 @@ def refresh(jobs: int | None = None, echo=print) -> list[Outcome]:
     failed_dir = paths.build_dir() / "notebooks"
     stages: list[list[Job]] = [[], []]
     for nb in select([]):
-        stages[nb.is_overview].append(Job(nb, {}, nb.path, failed_dir))
+        stages[nb.is_overview].append(Job(nb, {}, nb.path, failed_dir, committed=True))
     outcomes = run_stages([s for s in stages if s], jobs=jobs, force=True, echo=echo)
     for nb in select([]):  # a refresh is not a build: leave no cache manifests among the committed files
         cache.forget(nb.path)
