@@ -106,7 +106,7 @@ def ranged_bars(table: pd.DataFrame, title: str, xlabel: str, *, log: bool = Tru
     if colour_by:
         handles, labels = ax.get_legend_handles_labels()
         unique = dict(zip(labels, handles))
-        ax.legend(unique.values(), unique.keys(), loc="lower right", fontsize=8)
+        ax.legend(unique.values(), unique.keys(), loc="best", fontsize=8)
     cols = ["label", "value"] + [c for c in ("low", "high", colour_by) if c and c in rows]
     return fig, rows[cols]
 
