@@ -152,7 +152,7 @@ def validate(res: Resource) -> pd.DataFrame:
     lines = [line for line, _ in rows]
     for f in fields:
         if f.get("constraints", {}).get("unique"):
-            _unique(res, [f["name"]], columns, lines, f"constraints.unique")
+            _unique(res, [f["name"]], columns, lines, "constraints.unique")
     pk = schema.get("primaryKey")
     if pk:
         _unique(res, [pk] if isinstance(pk, str) else list(pk), columns, lines, "primaryKey")

@@ -253,8 +253,11 @@ def _import_papermill() -> None:
 
 
 def _worker_init() -> None:
-    # Ctrl-C goes to the whole process group; the parent decides what to stop and cleans up.
+    # Ctrl-C goes to the whole process group; the parent decides what to stop and cleans up. A worker forked
+    # after the parent installed its SIGTERM handler must not inherit it: when the parent stops a worker with
+    # SIGTERM, the worker has to die on the spot, not unwind as if the notebook had finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = False, echo=print,

@@ -72,7 +72,7 @@ def _local_links(body: str) -> str:
     return re.sub(r'href="(\d\d_[\w-]+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
 
 
-def _publish_figures(nb: nbformat.NotebookNode, stem: str, site: Path) -> list[dict]:
+def _publish_figures(nb, stem: str, site: Path) -> list[dict]:
     """Save each figure's PNG and CSV under figures/<stem>/ and show it on the page as an <img> with alt."""
     figs = []
     for _, out in outputs.figures(nb):

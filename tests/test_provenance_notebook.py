@@ -1,0 +1,69 @@
+"""The provenance thread: its tables hang together, and its notebook responds to min_reliability the way the
+model says (a stricter threshold never traces more items, and never changes a verdict)."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from conftest import cli
+from techduel import data, provenance
+
+STEM = "08_quotes_and_provenance"
+THREAD = "quotes_and_provenance"
+
+
+@pytest.fixture
+def root(scratch):
+    return scratch
+
+
+def test_every_claim_of_the_thread_has_one_check_and_every_source_a_rating(root):
+    ledger = data.load("claims")
+    checks = data.load("provenance/checks")
+    assert sorted(checks["claim_id"]) == sorted(ledger.loc[ledger["thread"] == THREAD, "claim_id"])
+    rated = set(data.load("provenance/source_reliability")["source_id"])
+    cited = set()
+    for table in ("items", "steps", "facts", "checks"):
+        for ids in data.load(f"provenance/{table}")["source_ids"]:
+            cited |= set(ids)
+    assert cited == rated, "every cited source is rated, and every rated source is used"
+
+
+def test_every_item_ends_at_the_article_and_nothing_postdates_it(root):
+    steps = data.load("provenance/steps")
+    items = data.load("provenance/items")
+    article = steps[steps["role"] == "article"]
+    assert set(article["item_id"]) == set(items["item_id"])
+    assert (article["date"] == "2025-03-03").all()
+    assert (steps["date"].dropna() <= "2025-03-03").all()
+    assert not steps.duplicated(["item_id", "seq"]).any()
+
+
+def _run(root, level):
+    done = cli("run", STEM, "--no-site", "-p", f"min_reliability={level}", env_root=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    res = json.loads((root / "build" / "results.json").read_text())[STEM]
+    with (root / "build" / "verdicts.csv").open(encoding="utf-8") as f:
+        verdicts = {r["claim_id"]: r["verdict"] for r in csv.DictReader(f) if r["notebook"] == STEM}
+    return res, verdicts
+
+
+def test_raising_min_reliability_never_traces_more_items(root):
+    runs = {level: _run(root, level) for level in provenance.THRESHOLDS}  # weak -> primary, loosest first
+    traced = [runs[level][0]["items_traced"]["value"] for level in provenance.THRESHOLDS]
+    shaky = [runs[level][0]["rated_claims_below_threshold"]["value"] for level in provenance.THRESHOLDS]
+    assert all(a >= b for a, b in zip(traced, traced[1:])), traced
+    assert traced[0] > traced[-1], "the threshold must matter for some item"
+    assert all(a <= b for a, b in zip(shaky, shaky[1:])), shaky
+    for level in provenance.THRESHOLDS:
+        res = runs[level][0]
+        assert res["min_reliability"]["value"] == level
+        assert res["items_traced"]["value"] + res["items_not_traced"]["value"] == res["items_total"]["value"]
+        assert res["claims_judged"]["value"] == 35
+    # the verdicts use a fixed standard: the reader's threshold never moves them
+    first = runs[provenance.THRESHOLDS[0]][1]
+    assert len(first) == 35
+    assert all(runs[level][1] == first for level in provenance.THRESHOLDS)
