@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -35,6 +36,15 @@ def cli(*args, env_root: Path | None = None, timeout: int = 600) -> subprocess.C
         env["TECHDUEL_BUILD"] = str(env_root / "build")
     return subprocess.run([sys.executable, "-m", "techduel", *args], capture_output=True, text=True, env=env,
                           timeout=timeout, cwd=env_root or REPO)
+
+
+def run_notebook(root: Path, stem: str, *params: str) -> dict:
+    """Run one notebook through the command line with ``-p`` overrides; return what it recorded (name -> value)."""
+    args = ["run", stem, "--no-site"] + [x for p in params for x in ("-p", p)]
+    done = cli(*args, env_root=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    recorded = json.loads((root / "build" / "results.json").read_text())[stem]
+    return {name: r["value"] for name, r in recorded.items()}
 
 
 @pytest.fixture(scope="session")

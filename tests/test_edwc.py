@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from conftest import cli
+from conftest import run_notebook
 
 STEM = "04_east_data_west_computing"
 
@@ -17,13 +16,7 @@ def root(scratch):
 
 
 def run(root, *params):
-    args = ["run", STEM, "--no-site"]
-    for p in params:
-        args += ["-p", p]
-    done = cli(*args, env_root=root)
-    assert done.returncode == 0, done.stdout + done.stderr
-    res = json.loads((root / "build" / "results.json").read_text())[STEM]
-    return {k: v["value"] for k, v in res.items()}
+    return run_notebook(root, STEM, *params)
 
 
 def test_tighter_budget_never_serves_more_and_energy_is_linear_in_load(root):

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import json
 
 import pytest
 
-from conftest import cli
+from conftest import run_notebook
 
 STEM = "03_huawei_vertical_integration"
 
@@ -17,12 +16,8 @@ def root(scratch):
 
 
 def run(root, *params):
-    args = [x for p in params for x in ("-p", p)]
-    done = cli("run", STEM, "--no-site", *args, env_root=root)
-    assert done.returncode == 0, done.stdout + done.stderr
-    res = json.loads((root / "build" / "results.json").read_text())[STEM]
-    verdicts = (root / "build" / "verdicts.csv").read_text()
-    return {k: v["value"] for k, v in res.items()}, verdicts
+    res = run_notebook(root, STEM, *params)
+    return res, (root / "build" / "verdicts.csv").read_text()
 
 
 def test_halving_the_910b_price_doubles_its_performance_per_dollar(root):

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import cli
+from conftest import run_notebook
 
 STEM = "05_trade_global_south"
 
@@ -18,12 +18,7 @@ def results(root):
 
 
 def run(root, *params):
-    args = ["run", STEM, "--no-site"]
-    for p in params:
-        args += ["-p", p]
-    done = cli(*args, env_root=root)
-    assert done.returncode == 0, done.stdout + done.stderr
-    return results(root)
+    return run_notebook(root, STEM, *params)
 
 
 def test_definition_and_services_change_the_results_as_the_data_say(scratch):
