@@ -40,7 +40,10 @@ def yearly_lead(rows: pd.DataFrame, definition: str = "bev") -> pd.DataFrame:
 def first_lead(table: pd.DataFrame, company: str = "BYD") -> tuple | None:
     """(year, quarter) of the first period ``company`` led, or None."""
     hit = table[table["leader"] == company]
-    return None if hit.empty else tuple(hit.iloc[0][["year", "quarter"]]) if "quarter" in hit else (hit.iloc[0]["year"],)
+    if hit.empty:
+        return None
+    first = hit.iloc[0]
+    return (first["year"], first["quarter"]) if "quarter" in hit.columns else (first["year"],)
 
 
 def rate_first(status: str, earlier_rival: bool, identified: bool = True, contested: bool = False) -> tuple[str, str]:
