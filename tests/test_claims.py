@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from techduel import claims, runner
+from techduel import claims, data, runner
 
 
 @pytest.mark.parametrize("claimed, low, high, comparator, label", [
@@ -69,6 +69,13 @@ def shown(monkeypatch):
     return captured
 
 
+def _two_independent():
+    """Two established sources that speak for no party: enough for a firm label."""
+    reg = data.load("sources")
+    ok = reg[(reg["grade"] == "established") & reg["interest"].isna() & reg["origin"].isna()]
+    return list(ok["source_id"].iloc[:2])
+
+
 def _nb(path, outputs):
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x", outputs=outputs)])
     nbformat.write(nb, path)
@@ -76,11 +83,12 @@ def _nb(path, outputs):
 
 
 def test_verdict_records_and_reads_back(shown, tmp_path):
-    claims.verdict("C046", "accurate", "because", ["fact one", "fact two"], ["thompsonhine-2024-09-301"],
+    claims.verdict("C046", "accurate", "because", ["fact one", "fact two"], _two_independent(),
                    conclusion="It holds.")
     (out,) = shown
     payload = out["data"]["application/vnd.techduel.verdict+json"]
     assert payload["line"] == 21 and payload["thread"] == "sanctions_timeline" and payload["rating"] == 5
+    assert payload["strength"] == "confirmed" and payload["rule_label"] == "accurate"
     assert "VERDICT C046" in out["data"]["text/plain"] and 'id="C046"' in out["data"]["text/html"]
     back = claims.read_verdicts([_nb(tmp_path / "06_x.ipynb", shown)])
     assert back.loc[0, "claim_id"] == "C046" and back.loc[0, "notebook"] == "06_x"
@@ -96,14 +104,14 @@ def test_verdict_records_and_reads_back(shown, tmp_path):
 ])
 def test_verdict_refuses_bad_input(shown, kwargs, error):
     args = {"claim_id": "C046", "label": "accurate", "reason": "r", "evidence": "e",
-            "sources": ["thompsonhine-2024-09-301"], "conclusion": "It holds."} | kwargs
+            "sources": _two_independent(), "conclusion": "It holds."} | kwargs
     with pytest.raises((ValueError, KeyError), match=error):
         claims.verdict(**args)
     assert shown == []
 
 
 def test_check_verdicts_catches_strangers_and_double_judging(shown, tmp_path):
-    claims.verdict("C046", "accurate", "r", "e", ["thompsonhine-2024-09-301"], conclusion="It holds.")
+    claims.verdict("C046", "accurate", "r", "e", _two_independent(), conclusion="It holds.")
     a = _nb(tmp_path / "06_a.ipynb", list(shown))
     b = _nb(tmp_path / "07_b.ipynb", list(shown))
     with pytest.raises(ValueError, match="C046 in 06_a, 07_b"):
@@ -149,7 +157,7 @@ def test_claimreview_structure(built):
         assert rating["@type"] == "Rating" and rating["bestRating"] == 5 and rating["worstRating"] == 1
         assert rating["alternateName"] in claims.LABELS
         assert rating["ratingValue"] == claims.SCALE[rating["alternateName"]][0]
-        assert rating["ratingExplanation"].endswith(".")
+        assert rating["ratingExplanation"].endswith(".") and "Evidence strength: " in rating["ratingExplanation"]
         page, _, anchor = r["url"].partition("#")
         assert (built / "site" / page).exists() and anchor.startswith("C")
         assert f'id="{anchor}"' in (built / "site" / page).read_text(encoding="utf-8")

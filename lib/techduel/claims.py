@@ -15,6 +15,7 @@ from os import PathLike
 import pandas as pd
 
 from . import data, outputs
+from . import evidence as ev
 
 # label -> (rating on the ClaimReview scale, definition). Order is best to worst, unverifiable last.
 SCALE: dict[str, tuple[int, str]] = {
@@ -33,6 +34,29 @@ SCALE: dict[str, tuple[int, str]] = {
 }
 LABELS = tuple(SCALE)
 BEST, WORST = 5, 1
+
+# Forecasts are not statements of fact: they get their own scale (ledger kind ``forecast``), mapped onto the
+# same ClaimReview ratings so the export stays valid. An as-of date goes with every forecast verdict.
+FORECAST_SCALE: dict[str, tuple[int, str]] = {
+    "came true": (5, "What the forecast said would happen happened, by its criterion and within its horizon."),
+    "partly came true": (3, "Part of the forecast happened, or it happened later or to a lesser degree than said."),
+    "did not come true": (1, "The horizon has passed and the criterion is not met."),
+    "too early to tell": (-1, "The horizon has not passed and the criterion is not yet met."),
+    "not resolvable": (-1, "No criterion a reader could apply can be written, or no evidence can settle it; "
+                           "the verdict says what was searched."),
+}
+FORECAST_LABELS = tuple(FORECAST_SCALE)
+
+
+def scale_for(kind: str) -> dict[str, tuple[int, str]]:
+    """The scale a claim of this ledger kind is rated on."""
+    return FORECAST_SCALE if kind == "forecast" else SCALE
+
+
+# Words that judge rather than measure; kept out of conclusions and reasons (a test holds the list).
+LOADED_WORDS = ("debunk", "debunked", "debunks", "exposed", "spoof", "spoofs", "hoax", "bogus", "propaganda",
+                "myth", "nonsense", "absurd", "ridiculous", "laughable", "so-called", "fake", "lie", "lied",
+                "liar", "shameful", "outrageous", "brazen")
 
 # The numeric rule: how far a claimed number may sit from the evidence range, relative to the nearest
 # end of the range, for each label. Stated once here and shown with every numeric verdict.
@@ -131,58 +155,136 @@ def claim(claim_id: str) -> pd.Series:
 
 
 def verdict(claim_id: str, label: str, reason: str, evidence: str | Sequence[str], sources: Iterable[str],
-            *, conclusion: str) -> None:
+            *, conclusion: str, searched: str = "", readings: Iterable[ev.Reading] = (),
+            context: Iterable[str] = (), as_of: str | None = None) -> None:
     """Show a verdict box and record the verdict in the cell's outputs.
 
-    ``reason`` is the reasoning (how the evidence leads to the label); ``evidence`` the facts used, each
-    traceable to ``sources``; ``conclusion`` one self-standing sentence that rates the claim.
+    ``label`` is what the notebook's stated rule gives; the shared evidence rule then caps it by the strength
+    of ``sources`` (the sources the evidence rests on; ``context`` lists sources shown but not counted), and
+    the box shows both. ``reason`` is the reasoning, ``evidence`` the facts used, ``conclusion`` one
+    self-standing sentence. ``searched`` says what was looked for and where (required for ``unverifiable``).
+    ``readings`` lists the candidate readings of the claim with the label each would get, one chosen.
+    ``as_of`` (YYYY-MM-DD) is required for forecasts: the latest date of evidence used.
     """
-    if label not in SCALE:
-        raise ValueError(f"verdict label '{label}' is not on the scale: {', '.join(LABELS)}")
     row = claim(claim_id)
+    scale = scale_for(row["kind"])
+    if label not in scale:
+        raise ValueError(f"verdict label '{label}' is not on the scale for {row['kind']} claims: "
+                         f"{', '.join(scale)}")
     sources = list(dict.fromkeys(sources))
-    if not sources:
+    context = [s for s in dict.fromkeys(context) if s not in sources]
+    if not sources and label != "unverifiable":
         raise ValueError(f"verdict on {claim_id} names no source")
     known = set(data.load("sources")["source_id"])
-    unknown = [s for s in sources if s not in known]
+    unknown = [s for s in [*sources, *context] if s not in known]
     if unknown:
         raise KeyError(f"verdict on {claim_id} cites unknown source id(s): {', '.join(unknown)}")
     conclusion = " ".join(conclusion.split())
     if not conclusion.endswith((".", "?", "!")):
         raise ValueError(f"the conclusion of {claim_id} must be one full sentence ending with a full stop")
+    _check_neutral(claim_id, conclusion, reason)
+    parties = list(row["parties"]) if isinstance(row.get("parties"), list) else []
+    found = ev.strength(sources, parties)
+    final = ev.cap(label, found.level) if scale is SCALE else label
+    if final in ("unverifiable", "not resolvable") and not searched.strip():
+        raise ValueError(f"verdict on {claim_id} is '{final}' but does not say what was searched "
+                         "(pass searched='what was looked for, and where')")
+    if found.level == ev.INTERESTED and final not in ("unverifiable", "not resolvable"):
+        missing = [p for p in found.parties if p.lower() not in conclusion.lower()]
+        if missing:
+            raise ValueError(f"verdict on {claim_id} rests on {', '.join(missing)} alone: the conclusion must "
+                             "say whose word it is")
+    if row["kind"] == "forecast" and not as_of:
+        raise ValueError(f"verdict on forecast {claim_id} needs as_of (the date of the evidence it uses)")
     evidence = [evidence] if isinstance(evidence, str) else list(evidence)
-    payload = {"claim_id": claim_id, "verdict": label, "rating": SCALE[label][0], "conclusion": conclusion,
-               "reason": reason, "evidence": evidence, "sources": sources, "line": int(row["line"]),
-               "thread": row["thread"], "claim": row["claim"]}
+    payload = {"claim_id": claim_id, "verdict": final, "rating": scale[final][0], "conclusion": conclusion,
+               "reason": reason, "evidence": evidence, "sources": sources, "context": context,
+               "line": int(row["line"]), "thread": row["thread"], "claim": row["claim"], "kind": row["kind"],
+               "rule_label": label, "strength": found.level, "strength_note": found.explain(),
+               "parties": parties, "searched": " ".join(searched.split()),
+               "readings": ev.check_readings(claim_id, label, readings),
+               "depends_on": row["depends_on"] if isinstance(row.get("depends_on"), str) else "", "as_of": as_of or ""}
     outputs.emit(outputs.VERDICT, payload, _text(payload), _html(payload))
 
 
+def _check_neutral(claim_id: str, *texts: str) -> None:
+    import re
+
+    for text in texts:
+        hits = [w for w in LOADED_WORDS if re.search(rf"(?<![\w-]){re.escape(w)}(?![\w-])", text, re.I)]
+        if hits:
+            raise ValueError(f"verdict on {claim_id} uses loaded word(s) {', '.join(hits)}: say what was "
+                             "measured instead")
+
+
+def _label_line(p: dict) -> str:
+    """The label and, where the evidence capped it, what the rule gave."""
+    if p.get("rule_label", p["verdict"]) != p["verdict"]:
+        return (f"{p['verdict']} (the rule gives {p['rule_label']}; {p['strength']} evidence allows at most "
+                f"{p['verdict']})")
+    return p["verdict"]
+
+
 def _text(p: dict) -> str:
-    lines = [f"VERDICT {p['claim_id']} (article line {p['line']}): {p['verdict'].upper()}",
-             f"Claim: {p['claim']}", f"Conclusion: {p['conclusion']}", f"Reasoning: {p['reason']}"]
+    lines = [f"VERDICT {p['claim_id']} (article line {p['line']}): {_label_line(p).upper()}",
+             f"Claim: {p['claim']}", f"Conclusion: {p['conclusion']}", f"Reasoning: {p['reason']}",
+             p.get("strength_note", "")]
+    if p.get("as_of"):
+        lines.append(f"As of: {p['as_of']}")
+    for r in p.get("readings", []):
+        lines.append(f"Reading{' (taken)' if r['chosen'] else ''}: {r['reading']} -> {r['label']}"
+                     + (f" ({r['why']})" if r.get("why") else ""))
+    if p.get("searched"):
+        lines.append(f"Searched: {p['searched']}")
+    if p.get("depends_on"):
+        lines.append(f"Depends on: {p['depends_on']} (counted once on the scoreboard)")
     lines += [f"Evidence: {e}" for e in p["evidence"]]
     lines.append(f"Sources: {', '.join(p['sources'])}")
-    return "\n".join(lines)
+    if p.get("context"):
+        lines.append(f"Context (not counted as evidence): {', '.join(p['context'])}")
+    return "\n".join(line for line in lines if line)
 
 
 COLOURS = {"accurate": "#009E73", "mostly accurate": "#56B4E9", "mixed": "#E69F00", "misleading": "#CC79A7",
-           "false": "#D55E00", "unverifiable": "#999999", "pending": "#DDDDDD"}
+           "false": "#D55E00", "unverifiable": "#999999", "pending": "#DDDDDD",
+           "came true": "#009E73", "partly came true": "#E69F00", "did not come true": "#D55E00",
+           "too early to tell": "#BBBBBB", "not resolvable": "#999999"}
 
 
 def _html(p: dict) -> str:
     e = html.escape
-    ev = "".join(f"<li>{e(x)}</li>" for x in p["evidence"])
+    ev_ = "".join(f"<li>{e(x)}</li>" for x in p["evidence"])
     src = ", ".join(f'<a href="#src-{e(s)}">{e(s)}</a>' for s in p["sources"])
+    ctx = ", ".join(f'<a href="#src-{e(s)}">{e(s)}</a>' for s in p.get("context", []))
     colour = COLOURS[p["verdict"]]
+    readings = ""
+    if p.get("readings"):
+        rows = "".join(f"<tr><td>{'✔ ' if r['chosen'] else ''}{e(r['reading'])}</td><td>{e(r['label'])}</td>"
+                       f"<td>{e(r.get('why', ''))}</td></tr>" for r in p["readings"])
+        readings = (f'<table class="td-readings"><thead><tr><th>reading</th><th>label</th><th>why</th></tr></thead>'
+                    f"<tbody>{rows}</tbody></table>")
+    capped = ""
+    if p.get("rule_label", p["verdict"]) != p["verdict"]:
+        capped = (f" <em>(the rule gives {e(p['rule_label'])}; {e(p['strength'])} evidence allows at most "
+                  f"{e(p['verdict'])})</em>")
+    extra = ""
+    if p.get("as_of"):
+        extra += f"<p><em>As of:</em> {e(p['as_of'])}</p>"
+    if p.get("searched"):
+        extra += f"<p><em>Searched:</em> {e(p['searched'])}</p>"
+    if p.get("depends_on"):
+        extra += f"<p><em>Depends on</em> {e(p['depends_on'])} (counted once on the scoreboard)</p>"
     return (f'<div class="td-verdict" id="{e(p["claim_id"])}" style="border-left:6px solid {colour};padding:0.4em 0.8em;'
             f'margin:0.5em 0;background:#fafafa">'
-            f'<p><strong>{e(p["claim_id"])}</strong> · article line {p["line"]} · '
+            f'<p><a href="#{e(p["claim_id"])}"><strong>{e(p["claim_id"])}</strong></a> · article line {p["line"]} · '
             f'<span style="background:{colour};color:#000;padding:0 0.4em;border-radius:3px">'
-            f'<strong>{e(p["verdict"])}</strong></span></p>'
+            f'<strong>{e(p["verdict"])}</strong></span>{capped}</p>'
             f'<p><em>Claim (our paraphrase):</em> {e(p["claim"])}</p>'
             f'<p><strong>{e(p["conclusion"])}</strong></p>'
-            f'<p><em>Reasoning:</em> {e(p["reason"])}</p>'
-            f'<ul>{ev}</ul><p><em>Sources:</em> {src}</p></div>')
+            f'<p><em>{e(p.get("strength_note", ""))}</em></p>'
+            f'<p><em>Reasoning:</em> {e(p["reason"])}</p>{readings}{extra}'
+            f'<ul>{ev_}</ul><p><em>Sources:</em> {src}</p>'
+            + (f'<p><em>Context (not counted as evidence):</em> {ctx}</p>' if ctx else "") + '</div>')
 
 
 def read_verdicts(notebooks: Iterable[str | PathLike]) -> pd.DataFrame:
@@ -194,7 +296,8 @@ def read_verdicts(notebooks: Iterable[str | PathLike]) -> pd.DataFrame:
         for p in outputs.read(nb, outputs.VERDICT):
             rows.append({**p, "notebook": Path(nb).stem})
     cols = ["claim_id", "verdict", "rating", "conclusion", "reason", "evidence", "sources", "line", "thread",
-            "claim", "notebook"]
+            "claim", "notebook", "kind", "rule_label", "strength", "strength_note", "searched", "readings",
+            "context", "parties", "depends_on", "as_of"]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -208,16 +311,40 @@ def check_verdicts(verdicts: pd.DataFrame) -> None:
     if not dup.empty:
         where = "; ".join(f"{cid} in {', '.join(sorted(g['notebook']))}" for cid, g in dup.groupby("claim_id"))
         raise ValueError(f"claims judged more than once: {where}")
+    check_caps(verdicts)
+
+
+def check_caps(verdicts: pd.DataFrame) -> None:
+    """Recompute each verdict's evidence strength from the registry as it is now and fail when a label is
+    stronger than that strength allows, or an unverifiable verdict does not say what was searched."""
+    reg = ev.registry()
+    led = ledger().set_index("claim_id")
+    problems = []
+    for _, v in verdicts.iterrows():
+        parties = led.at[v["claim_id"], "parties"] if "parties" in led.columns else []
+        try:
+            level = ev.strength(v["sources"], parties if isinstance(parties, list) else [], reg).level
+        except KeyError as exc:
+            problems.append(f"{v['claim_id']}: {exc.args[0]}")
+            continue
+        if v["verdict"] in SCALE and ev.cap(v["verdict"], level) != v["verdict"]:
+            problems.append(f"{v['claim_id']}: '{v['verdict']}' needs stronger evidence than '{level}' "
+                            f"(at most '{ev.cap(v['verdict'], level)}')")
+        if v["verdict"] in ("unverifiable", "not resolvable") and not (isinstance(v.get("searched"), str)
+                                                                        and v["searched"].strip()):
+            problems.append(f"{v['claim_id']}: '{v['verdict']}' without what was searched")
+    if problems:
+        raise ValueError("verdicts break the standard of evidence: " + "; ".join(problems))
 
 
 def scoreboard(verdicts: pd.DataFrame) -> pd.DataFrame:
     """Every ledger claim with its verdict, ``pending`` where no notebook has judged it yet."""
-    led = ledger()[["claim_id", "line", "thread", "claim"]]
-    v = verdicts[["claim_id", "verdict", "conclusion", "notebook"]]
+    led = ledger()[["claim_id", "line", "thread", "claim", "kind", "depends_on"]]
+    v = verdicts[["claim_id", "verdict", "conclusion", "notebook", "strength"]]
     board = led.merge(v, on="claim_id", how="left")
     board["verdict"] = board["verdict"].fillna("pending")
-    board["conclusion"] = board["conclusion"].fillna("")
-    board["notebook"] = board["notebook"].fillna("")
+    for col in ("conclusion", "notebook", "strength", "depends_on"):
+        board[col] = board[col].fillna("")
     return board
 
 
@@ -232,7 +359,8 @@ def claimreview(verdicts: pd.DataFrame, article: dict, page_url: dict[str, str],
     reviews = []
     for _, v in verdicts.sort_values("claim_id").iterrows():
         rating = {"@type": "Rating", "ratingValue": int(v["rating"]), "bestRating": BEST, "worstRating": WORST,
-                  "alternateName": v["verdict"], "ratingExplanation": v["conclusion"]}
+                  "alternateName": v["verdict"],
+                  "ratingExplanation": f"{v['conclusion']} Evidence strength: {v['strength']}."}
         item = {"@type": "Claim",
                 "author": {"@type": "Person" if article.get("author") else "Organization",
                            "name": article.get("author") or article["publisher"]},

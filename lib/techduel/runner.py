@@ -432,8 +432,8 @@ def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, 
     written["results"] = files.write_atomic(build / "results.json", json.dumps(all_results, indent=2, sort_keys=True))
     table_ = verdicts.assign(sources=verdicts["sources"].map(";".join),
                              evidence=verdicts["evidence"].map(" | ".join))
-    cols = ["claim_id", "verdict", "conclusion", "reason", "notebook", "sources", "line", "thread", "claim",
-            "evidence"]
+    cols = ["claim_id", "verdict", "strength", "conclusion", "reason", "searched", "rule_label", "kind", "as_of",
+            "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence"]
     written["verdicts"] = files.write_atomic(build / "verdicts.csv",
                                      table_[cols].sort_values("claim_id").to_csv(index=False, lineterminator="\n"))
     reviews = claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
