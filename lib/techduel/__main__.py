@@ -40,6 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     s.add_argument("notebook")
     s.add_argument("axes", nargs="*", metavar="name=v1,v2,...")
     f = sub.add_parser("refresh", help="re-execute the committed notebooks in place with default parameters")
+    f.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     f.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1)
     sub.add_parser("site", help="render build/site from build/notebooks")
     sub.add_parser("bench", help="time the runner against a naive papermill loop; writes build/bench.json")
@@ -87,7 +88,7 @@ def _dispatch(args) -> int:
             print(f"  wrote {fig}")
         return runner.report(outcomes)
     if args.cmd == "refresh":
-        outcomes = runner.refresh(jobs=args.jobs)
+        outcomes = runner.refresh(args.notebooks, jobs=args.jobs)
         print(runner.table(outcomes))
         return runner.report(outcomes)
     if args.cmd == "site":

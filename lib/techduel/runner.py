@@ -384,11 +384,12 @@ def run(names: list[str], overrides: list[str], out_dir: Path | None = None, job
     return run_stages([s for s in stages if s], jobs=jobs, force=force, echo=echo)
 
 
-def refresh(jobs: int | None = None, echo=print) -> list[Outcome]:
-    """Re-execute the committed notebooks in place with their defaults (threads first, overview last)."""
+def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print) -> list[Outcome]:
+    """Re-execute the committed notebooks (all, or those named) in place with their defaults (threads first,
+    overview last)."""
     failed_dir = paths.build_dir() / "notebooks"
     stages: list[list[Job]] = [[], []]
-    for nb in select([]):
+    for nb in select(names or []):
         stages[nb.is_overview].append(Job(nb, {}, nb.path, failed_dir, committed=True))
     outcomes = run_stages([s for s in stages if s], jobs=jobs, force=True, echo=echo)
     for nb in select([]):  # a refresh is not a build: leave no cache manifests among the committed files
