@@ -161,3 +161,18 @@ def test_claimreview_structure(built):
         page, _, anchor = r["url"].partition("#")
         assert (built / "site" / page).exists() and anchor.startswith("C")
         assert f'id="{anchor}"' in (built / "site" / page).read_text(encoding="utf-8")
+
+
+def test_committed_verdicts_use_neutral_words_and_keep_within_their_caps():
+    verdicts = claims.read_verdicts(runner.executed(runner.paths.notebooks_dir()))
+    assert not verdicts.empty
+    for _, v in verdicts.iterrows():
+        claims._check_neutral(v["claim_id"], v["conclusion"], v["reason"])
+    claims.check_caps(verdicts)  # recomputed from the registry as it is now, not from what the notebook recorded
+    assert set(verdicts["strength"]) <= set(claims.ev.STRENGTHS)
+
+
+def test_readme_states_every_strength_and_grade():
+    readme = (runner.paths.root() / "README.md").read_text(encoding="utf-8")
+    for name in [*claims.ev.STRENGTHS, *claims.ev.GRADES]:
+        assert f"| `{name}` |" in readme, name
