@@ -14,7 +14,7 @@ from os import PathLike
 
 import pandas as pd
 
-from . import data, outputs
+from . import brief, data, outputs
 from . import evidence as ev
 
 # label -> (rating on the ClaimReview scale, definition). Order is best to worst, unverifiable last.
@@ -205,6 +205,7 @@ def verdict(claim_id: str, label: str, reason: str, evidence: str | Sequence[str
                "readings": ev.check_readings(claim_id, label, readings),
                "depends_on": row["depends_on"] if isinstance(row.get("depends_on"), str) else "", "as_of": as_of or ""}
     outputs.emit(outputs.VERDICT, payload, _text(payload), _html(payload))
+    brief.record(payload)
 
 
 def _check_neutral(claim_id: str, *texts: str) -> None:
