@@ -37,6 +37,28 @@ def test_bad_input_exits_2_before_any_kernel(scratch, args, message):
     assert not (scratch / "build").exists()  # nothing ran, nothing was written
 
 
+def test_a_path_names_exactly_that_file(scratch, tmp_path, monkeypatch):
+    """A path outside notebooks/ is refused (status 2), never mapped to the repository notebook of that stem;
+    a bare stem, or the path of the repository's own file, names the repository notebook."""
+    elsewhere = tmp_path / "anywhere" / "06_sanctions_timeline.ipynb"
+    elsewhere.parent.mkdir()
+    elsewhere.write_bytes((scratch / "notebooks" / "06_sanctions_timeline.ipynb").read_bytes())
+    for args in (["run", str(elsewhere)], ["params", str(elsewhere)]):
+        done = cli(*args, env_root=scratch)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"{elsewhere} is not a notebook of this repository" in done.stderr
+        assert "copy it into" in done.stderr and "06_sanctions_timeline" in done.stderr
+    for missing in ("/etc/06_sanctions_timeline.txt", "06_sanctions_timeline.ipynb"):  # no such file here
+        done = cli("params", missing, env_root=scratch)
+        assert done.returncode == 2 and f"no file {missing}" in done.stderr, done.stderr
+    assert not (scratch / "build").exists()
+    monkeypatch.chdir(scratch)  # a relative path is taken from the working directory, as a shell user means it
+    for name in ("06_sanctions_timeline", "notebooks/06_sanctions_timeline.ipynb",
+                 str(scratch / "notebooks" / "06_sanctions_timeline.ipynb")):
+        (nb,) = runner.select([name])
+        assert nb.path == scratch / "notebooks" / "06_sanctions_timeline.ipynb"
+
+
 def test_filter_parameters_change_what_is_shown(scratch):
     done = cli("run", "06_sanctions_timeline", "--no-site", "-p", "kinds=tariff,tariff_relief",
                "-p", "start=2018-01-01", "-p", "end=2019-12-31", env_root=scratch)

@@ -88,18 +88,35 @@ def discover(folder: Path | None = None) -> list[Notebook]:
 
 
 def select(names: list[str]) -> list[Notebook]:
-    """Notebooks named by path or stem (all when none is named), thread notebooks first, overview last."""
+    """Notebooks named by path or stem (all when none is named), thread notebooks first, overview last.
+
+    A bare stem names the repository notebook; a path (with a folder or a suffix, relative to the working
+    directory) names exactly that file, which must be one of notebooks/: a file elsewhere is refused, never
+    mapped to the repository notebook that happens to share its stem."""
     every = discover()
     if names:
         by_stem = {nb.stem: nb for nb in every}
-        chosen = []
-        for name in names:
-            stem = Path(name).stem if name.endswith(".ipynb") or "/" in name else name
-            if stem not in by_stem:
-                raise params.ParameterError(f"unknown notebook '{name}'; known: {', '.join(by_stem)}")
-            chosen.append(by_stem[stem])
+        chosen = [_named(name, by_stem) for name in names]
         every = list(dict.fromkeys(chosen))
     return sorted(every, key=lambda nb: (nb.is_overview, nb.stem))
+
+
+def _named(name: str, by_stem: dict[str, Notebook]) -> Notebook:
+    if "/" not in name and os.sep not in name and not Path(name).suffix:
+        if name not in by_stem:
+            raise params.ParameterError(f"unknown notebook '{name}'; known: {', '.join(by_stem)}")
+        return by_stem[name]
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise params.ParameterError(f"no file {name}; name a notebook by its stem (known: {', '.join(by_stem)}) "
+                                    f"or by the path of its file in {paths.notebooks_dir()}")
+    for nb in by_stem.values():
+        if nb.path.resolve() == path.resolve():
+            return nb
+    raise params.ParameterError(
+        f"{name} is not a notebook of this repository: only the notebooks in {paths.notebooks_dir()} run. "
+        f"To run this file, copy it into that folder; to run the repository's notebook of that name, give "
+        f"its stem ({path.stem})")
 
 
 def plan(notebooks: list[Notebook], overrides: list[str]) -> dict[str, dict]:
