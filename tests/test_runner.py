@@ -29,6 +29,17 @@ def test_list_and_params():
     (["run", "06_sanctions_timeline", "-p", "kinds=tariff,embargo"], "embargo not allowed"),
     (["run", "06_sanctions_timeline", "-p", "start"], "malformed override 'start'"),
     (["params", "nothing"], "unknown notebook 'nothing'"),
+    # constraints declared in the parameters cells (issue 13): refused before a kernel, not inside one
+    (["run", "06_sanctions_timeline", "-p", "start=2024-01-01", "-p", "end=2020-01-01"],
+     "parameters 'start' and 'end': end = 2020-01-01 is before start = 2024-01-01"),
+    (["run", "06_sanctions_timeline", "-p", "kinds="], "parameter 'kinds': the list is empty"),
+    (["run", "06_sanctions_timeline", "-p", "start=2024-W01-1"], "parameter 'start': '2024-W01-1' is not a date"),
+    (["run", "07_industrial_leadership", "-p", "start_year=2024", "-p", "end_year=2020"],
+     "parameters 'start_year' and 'end_year'"),
+    (["run", "00_overview", "-p", "notebooks_dir=no/such/folder"],
+     "parameter 'notebooks_dir': 'no/such/folder' is not an existing folder"),
+    (["sweep", "06_sanctions_timeline", "end=2015-01-01,2020-01-01"],
+     "parameters 'start' and 'end': end = 2015-01-01 is before start = 2016-01-01"),
 ])
 def test_bad_input_exits_2_before_any_kernel(scratch, args, message):
     done = cli(*args, env_root=scratch)

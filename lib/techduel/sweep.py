@@ -38,6 +38,8 @@ def parse_axes(specs: list[str], declared: list[params.Parameter], notebook: str
             raise params.ParameterError(f"sweep of '{name}' names no values")
         p = by_name[name]
         values = [params.coerce(p, v.replace("+", ",") if p.type == "list" else v) for v in raw]
+        for value in values:
+            params.check_exists(p, value)
         for i, value in enumerate(values):  # two runs of one combination would write one file
             if value in values[:i]:
                 shown = "+".join(value) if isinstance(value, list) else value
@@ -60,6 +62,8 @@ def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool 
     axes = parse_axes(specs, nb.parameters(), nb.stem)  # bad input raises before any kernel starts
     base = paths.build_dir() / "sweeps" / nb.stem
     combos = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+    for combo in combos:  # e.g. an end before start: refused here rather than failing in a kernel
+        params.check_together(nb.parameters(), combo, f"{nb.stem}, combination {slug(combo)}")
     jobs_ = [runner.Job(nb, combo, base / "runs" / f"{slug(combo)}.ipynb", base / "runs", label=slug(combo))
              for combo in combos]
     outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo)
