@@ -89,12 +89,17 @@ def read(path: str | Path) -> list[Parameter]:
 
 
 def parse(source: str, where: str = "parameters cell") -> list[Parameter]:
+    try:
+        body = ast.parse(source).body
+    except SyntaxError as exc:
+        raise ParameterError(f"{where}, line {exc.lineno}: the parameters cell is not valid Python "
+                             f"({exc.msg})") from None
     comments = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:
             comments[tok.start[0]] = tok.string.lstrip("#").strip()
     out = []
-    for node in ast.parse(source).body:
+    for node in body:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value):
             raise ParameterError(f"{where}, line {node.lineno}: write each parameter as "
                                  "'name: type = default  # help'")
