@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -50,6 +51,32 @@ def test_manifest_is_invalidated_by_key_reads_and_output(tmp_path, monkeypatch):
     assert cache.hit(out, "k1")
     out.write_text("tampered")
     assert not cache.hit(out, "k1")
+
+
+def test_a_copied_checkout_with_its_build_reruns_what_its_own_edits_change(tmp_path, monkeypatch):
+    """`cp -a` of a checkout with build/, then an edit in the copy: the copy must not be served the original's
+    result (the manifest used to record absolute paths, which still pointed at the unedited original)."""
+    first = tmp_path / "first" / "repo"
+    make_tree(first)
+    use_root(monkeypatch, first)
+    runner.run_stages(stages_for(first, 0), jobs=1, echo=lambda *_: None, engine=fake_engine)
+    copy = tmp_path / "copy" / "repo"
+    shutil.copytree(first, copy, symlinks=True)  # cp -a: build/ and its manifests come along
+    use_root(monkeypatch, copy)
+    (copy / "data" / "a.csv").write_text("edited in the copy\n")
+    stages = stages_for(copy, 0)
+    outcomes = {o.notebook: o.cache for o in runner.run_stages(stages, jobs=1, echo=lambda *_: None,
+                                                                engine=fake_engine)}
+    assert outcomes["01_t"] == "miss" and outcomes["02_u"] == "hit"  # 02 reads nothing that changed
+    for job in (j for stage in stages for j in stage):
+        assert json.loads(job.output.read_text())["computed_from"] == expected(job, copy), job.name
+    manifest = json.loads(cache.manifest_path(copy / "build" / "notebooks" / "01_t.ipynb").read_text())
+    assert set(manifest["reads"]) == {"data/a.csv", "data/b.csv"}  # keyed relative to the repository root
+
+
+def use_root(monkeypatch, root: Path) -> None:
+    monkeypatch.setenv("TECHDUEL_ROOT", str(root))
+    monkeypatch.setenv("TECHDUEL_BUILD", str(root / "build"))
 
 
 # --- property test -------------------------------------------------------------------------------------
@@ -112,10 +139,22 @@ def stages_for(root: Path, param: int) -> list[list[runner.Job]]:
 
 
 EDITS = st.sampled_from(["edit_a", "edit_b", "edit_c", "touch_a", "edit_nb_01", "edit_nb_00", "param",
-                         "delete_output_02", "tamper_output_01", "new_thread", "nothing"])
+                         "delete_output_02", "tamper_output_01", "new_thread", "copy_checkout", "move_checkout",
+                         "nothing"])
 
 
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def relocate(root: Path, counter: int, move: bool) -> Path:
+    """Copy (like `cp -a`, build/ included) or move the checkout; later edits and runs happen in the new place."""
+    new = root.parent / f"repo{counter}"
+    if move:
+        root.rename(new)
+    else:
+        shutil.copytree(root, new, symlinks=True)
+    os.environ["TECHDUEL_ROOT"], os.environ["TECHDUEL_BUILD"] = str(new), str(new / "build")
+    return new
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(steps=st.lists(st.lists(EDITS, max_size=3), min_size=2, max_size=5))
 def test_cache_never_serves_a_result_from_different_inputs(steps):
     with tempfile.TemporaryDirectory() as tmp:
@@ -147,6 +186,8 @@ def test_cache_never_serves_a_result_from_different_inputs(steps):
                             p.write_text(json.dumps({"computed_from": "stale"}))
                     elif edit == "new_thread" and not (root / "notebooks" / "03_w.ipynb").exists():
                         (root / "notebooks" / "03_w.ipynb").write_text(json.dumps({"reads": ["a.csv"], "v": 0}))
+                    elif edit in ("copy_checkout", "move_checkout"):
+                        root = relocate(root, counter, move=edit == "move_checkout")
                 stages = stages_for(root, param)
                 outcomes = runner.run_stages(stages, jobs=2, echo=lambda *_: None, engine=fake_engine)
                 assert all(o.status == "ok" for o in outcomes)

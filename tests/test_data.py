@@ -150,3 +150,58 @@ def test_load_returns_a_copy():
     a = data.load("claims")
     a.loc[0, "claim"] = "changed"
     assert data.load("claims").loc[0, "claim"] != "changed"
+
+
+# --- header and number spelling (issue 13): refused like every other table error ------------------------
+
+def _table(tmp_path, text: str) -> data.Resource:
+    path = tmp_path / "t.csv"
+    path.write_text(text, encoding="utf-8")
+    fields = [{"name": "id", "type": "string"}, {"name": "n", "type": "integer"}, {"name": "x", "type": "number"},
+              {"name": "xs", "type": "list", "itemType": "number", "delimiter": ";"}]
+    return data.Resource("t", path, {"schema": {"fields": fields}}, tmp_path)
+
+
+def test_a_duplicated_header_column_is_refused(scratch):
+    def twice(b):
+        import csv
+        import io
+
+        rows = list(csv.reader(io.StringIO(b.decode("utf-8"))))
+        out = io.StringIO()
+        csv.writer(out, lineterminator="\n").writerows([rows[0] + ["note"]] + [r + ["other reasoning"] for r in rows[1:]])
+        return out.getvalue().encode("utf-8")
+
+    _break(scratch, "sanctions/events.csv", twice)
+    with pytest.raises(data.DataError) as err:
+        data.load("sanctions/events")
+    e = err.value
+    assert (e.file, e.line, e.column, e.rule) == ("data/sanctions/events.csv", 1, "note", "schema.fields")
+    assert "column 'note' appears twice in the header (positions 9 and 10)" in str(e)
+
+
+def test_a_header_cell_with_a_trailing_space_is_refused(scratch):
+    _break(scratch, "sanctions/events.csv", lambda b: b.replace(b",rate_pct,", b",rate_pct ,", 1))
+    with pytest.raises(data.DataError) as err:
+        data.load("sanctions/events")
+    e = err.value
+    assert (e.file, e.line, e.column, e.rule) == ("data/sanctions/events.csv", 1, "rate_pct ", "schema.fields")
+    assert "spaces around the column name 'rate_pct'" in str(e)
+
+
+@pytest.mark.parametrize("column, value", [
+    ("n", "1_10"), ("n", "\uff11\uff12"), ("n", "\u0661"), ("x", "1_10"), ("x", "\uff12\uff15"), ("x", "inf"),
+    ("x", "-Infinity"), ("x", "nan"), ("x", "0x10"), ("xs", "1;inf"), ("xs", "2;1_0"), ("xs", "\uff13")])
+def test_numbers_in_other_spellings_are_refused(tmp_path, column, value):
+    row = {"id": "a", "n": "1", "x": "1.5", "xs": "1;2"} | {column: value}
+    res = _table(tmp_path, "id,n,x,xs\n" + ",".join(row.values()) + "\n")
+    with pytest.raises(data.DataError) as err:
+        data.validate(res)
+    e = err.value
+    assert (e.line, e.column) == (2, column) and e.rule in ("type=integer", "type=number"), str(e)
+
+
+def test_ordinary_numbers_still_load(tmp_path):
+    res = _table(tmp_path, "id,n,x,xs\na,-3,+2.5e3,1;.5;-2E-2\nb,+7,10.,3\n")
+    df = data.validate(res)
+    assert list(df["n"]) == [-3, 7] and list(df["x"]) == [2500.0, 10.0] and df["xs"][0] == [1.0, 0.5, -0.02]

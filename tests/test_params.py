@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from techduel import params
@@ -66,3 +68,56 @@ def test_every_notebook_has_one_tagged_parameters_cell_that_parses():
 
     for nb in runner.discover():
         assert nb.parameters(), nb.stem
+
+
+# --- constraints declared beside the ranges and checked before any kernel (issue 13) -------------------
+
+WINDOW = '''start: str = "2016-01-01"  # first day (format: YYYY-MM-DD)
+end: str = "2025-12-31"  # last day (format: YYYY-MM-DD) (after: start)
+kinds: list = ["a"]  # kinds shown (choices: a, b) (nonempty)
+first: int = 2015  # first year (range: 2010..2025)
+last: int = 2025  # last year (range: 2010..2026) (after: first)
+folder: str = "data"  # folder read (exists: dir)
+'''
+
+
+def window():
+    return {p.name: p for p in params.parse(WINDOW)}
+
+
+def test_the_grammar_reads_after_nonempty_and_exists():
+    p = window()
+    assert (p["end"].after, p["last"].after, p["kinds"].nonempty, p["folder"].exists) == ("start", "first", True, "dir")
+    assert "not before start" in p["end"].allowed() and "at least one item" in p["kinds"].allowed()
+
+
+@pytest.mark.parametrize("overrides, message", [
+    ({"start": "2024-01-01", "end": "2020-01-01"},
+     "parameters 'start' and 'end': end = 2020-01-01 is before start = 2024-01-01"),
+    ({"start": "2026-01-01"}, "end = 2025-12-31 is before start = 2026-01-01"),  # against the default
+    ({"first": "2020", "last": "2019"}, "parameters 'first' and 'last': last = 2019 is before first = 2020"),
+    ({"kinds": ""}, "parameter 'kinds': the list is empty"), ({"kinds": ",,"}, "parameter 'kinds': the list is empty"),
+    ({"start": "2024-W01-1"}, "parameter 'start': '2024-W01-1' is not a date"),
+    ({"start": "2024-001"}, "not a date"), ({"start": "\uff12024-01-01"}, "not a date"),
+    ({"folder": "no/such/folder"}, "parameter 'folder': 'no/such/folder' is not an existing folder"),
+])
+def test_constraints_are_refused_before_any_kernel_naming_the_parameters(overrides, message):
+    with pytest.raises(params.ParameterError, match=re.escape(message)):
+        params.resolve(params.parse(WINDOW), overrides, "nb")
+
+
+def test_constraints_that_hold_pass():
+    got = params.resolve(params.parse(WINDOW), {"start": "2020-01-01", "end": "2020-01-01", "folder": "notebooks"}, "nb")
+    assert got == {"start": "2020-01-01", "end": "2020-01-01", "folder": "notebooks"}  # equal is not before
+
+
+@pytest.mark.parametrize("cell, message", [
+    ('a: str = "x"  # (after: b)\n', "declared (after: b)"),
+    ('a: int = 1  # n\nb: str = "2020-01-01"  # (format: YYYY-MM-DD) (after: a)\n', "of the same kind"),
+    ('a: int = 5  # n\nb: int = 1  # (after: a)\n', "the defaults: parameters 'a' and 'b'"),
+    ('k: list = []  # (nonempty)\n', "the list is empty"),
+    ('d: str = "x"  # (exists: folder)\n', "write (exists: dir)"),
+])
+def test_bad_constraint_declarations(cell, message):
+    with pytest.raises(params.ParameterError, match=re.escape(message)):
+        params.parse(cell)

@@ -29,12 +29,45 @@ def test_list_and_params():
     (["run", "06_sanctions_timeline", "-p", "kinds=tariff,embargo"], "embargo not allowed"),
     (["run", "06_sanctions_timeline", "-p", "start"], "malformed override 'start'"),
     (["params", "nothing"], "unknown notebook 'nothing'"),
+    # constraints declared in the parameters cells (issue 13): refused before a kernel, not inside one
+    (["run", "06_sanctions_timeline", "-p", "start=2024-01-01", "-p", "end=2020-01-01"],
+     "parameters 'start' and 'end': end = 2020-01-01 is before start = 2024-01-01"),
+    (["run", "06_sanctions_timeline", "-p", "kinds="], "parameter 'kinds': the list is empty"),
+    (["run", "06_sanctions_timeline", "-p", "start=2024-W01-1"], "parameter 'start': '2024-W01-1' is not a date"),
+    (["run", "07_industrial_leadership", "-p", "start_year=2024", "-p", "end_year=2020"],
+     "parameters 'start_year' and 'end_year'"),
+    (["run", "00_overview", "-p", "notebooks_dir=no/such/folder"],
+     "parameter 'notebooks_dir': 'no/such/folder' is not an existing folder"),
+    (["sweep", "06_sanctions_timeline", "end=2015-01-01,2020-01-01"],
+     "parameters 'start' and 'end': end = 2015-01-01 is before start = 2016-01-01"),
 ])
 def test_bad_input_exits_2_before_any_kernel(scratch, args, message):
     done = cli(*args, env_root=scratch)
     assert done.returncode == 2, done.stdout + done.stderr
     assert message in done.stderr
     assert not (scratch / "build").exists()  # nothing ran, nothing was written
+
+
+def test_a_path_names_exactly_that_file(scratch, tmp_path, monkeypatch):
+    """A path outside notebooks/ is refused (status 2), never mapped to the repository notebook of that stem;
+    a bare stem, or the path of the repository's own file, names the repository notebook."""
+    elsewhere = tmp_path / "anywhere" / "06_sanctions_timeline.ipynb"
+    elsewhere.parent.mkdir()
+    elsewhere.write_bytes((scratch / "notebooks" / "06_sanctions_timeline.ipynb").read_bytes())
+    for args in (["run", str(elsewhere)], ["params", str(elsewhere)]):
+        done = cli(*args, env_root=scratch)
+        assert done.returncode == 2, done.stdout + done.stderr
+        assert f"{elsewhere} is not a notebook of this repository" in done.stderr
+        assert "copy it into" in done.stderr and "06_sanctions_timeline" in done.stderr
+    for missing in ("/etc/06_sanctions_timeline.txt", "06_sanctions_timeline.ipynb"):  # no such file here
+        done = cli("params", missing, env_root=scratch)
+        assert done.returncode == 2 and f"no file {missing}" in done.stderr, done.stderr
+    assert not (scratch / "build").exists()
+    monkeypatch.chdir(scratch)  # a relative path is taken from the working directory, as a shell user means it
+    for name in ("06_sanctions_timeline", "notebooks/06_sanctions_timeline.ipynb",
+                 str(scratch / "notebooks" / "06_sanctions_timeline.ipynb")):
+        (nb,) = runner.select([name])
+        assert nb.path == scratch / "notebooks" / "06_sanctions_timeline.ipynb"
 
 
 def test_filter_parameters_change_what_is_shown(scratch):

@@ -57,9 +57,12 @@ def main(argv: list[str] | None = None) -> int:
 
 def _dispatch(args) -> int:
     if args.cmd == "list":
-        for nb in runner.select([]):
+        notebooks, unreadable = runner.choose([])
+        for nb in notebooks:
             names = ", ".join(p.name for p in nb.parameters()) or "-"
             print(f"{nb.stem:34} {nb.thread:28} parameters: {names}")
+        for bad in unreadable:
+            print(f"warning: {bad.message()}", file=sys.stderr)
         return 0
     if args.cmd == "params":
         (nb,) = runner.select([args.notebook])
@@ -71,13 +74,7 @@ def _dispatch(args) -> int:
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force)
         print(runner.table(outcomes))
         code = runner.report(outcomes)
-        for path in runner.collect().values():
-            print(f"  wrote {path}")
-        if not args.no_site:
-            from . import site
-
-            print(f"  site: {site.build()}")
-        return code
+        return max(code, _publish(site=not args.no_site))
     if args.cmd == "sweep":
         from . import sweep
 
@@ -92,16 +89,32 @@ def _dispatch(args) -> int:
         print(runner.table(outcomes))
         return runner.report(outcomes)
     if args.cmd == "site":
-        from . import site
-
-        runner.collect()
-        print(f"  site: {site.build()}")
-        return 0
+        return _publish(site=True)
     if args.cmd == "bench":
         from . import bench
 
         return bench.main()
     raise AssertionError(args.cmd)
+
+
+def _publish(site: bool) -> int:
+    """Collect the results (and render the site); a failure is one message saying what to do and what is kept."""
+    try:
+        for path in runner.collect().values():
+            print(f"  wrote {path}")
+    except runner.PublishError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    if site:
+        from . import site as site_
+
+        try:
+            print(f"  site: {site_.build()}")
+        except (ValueError, OSError) as exc:
+            print(f"error: the site was not rebuilt: {exc}. Fix it and run `python -m techduel site`; the results "
+                  f"files were written and the previous site, if any, is kept", file=sys.stderr)
+            return 1
+    return 0
 
 
 if __name__ == "__main__":

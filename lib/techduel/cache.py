@@ -5,6 +5,10 @@ file and the Python version) and every file the run actually read (traced throug
 tables, descriptors, executed notebooks read back). All are compared by content hash, never by time, so a
 ``touch`` changes nothing and an edit always counts. The manifest also holds the hash of the output it
 vouches for; a missing or altered output is a miss.
+
+Every path in a manifest is written relative to the repository root (files outside it stay absolute) and
+read back against the current root: a checkout copied or moved together with its ``build/`` then checks
+its own files, never the original's.
 """
 
 from __future__ import annotations
@@ -17,6 +21,34 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from . import files, paths
+
+
+FORMAT = 2  # manifests of format 1 recorded absolute paths; they are not trusted (one rerun)
+
+
+def entry(path: str | os.PathLike) -> str:
+    """How a read is keyed: its path relative to the repository root (posix), or absolute when outside it;
+    a traced listing ``glob:folder:pattern`` keys its folder the same way."""
+    text = str(path)
+    if text.startswith("glob:"):
+        _, folder, pattern = text.split(":", 2)
+        return f"glob:{entry(folder)}:{pattern}"
+    absolute = Path(os.path.abspath(text))
+    for base in (paths.root(), Path(os.path.realpath(paths.root()))):
+        for candidate in (absolute, Path(os.path.realpath(absolute))):
+            try:
+                return candidate.relative_to(base).as_posix() or "."
+            except ValueError:
+                continue
+    return str(absolute)
+
+
+def locate(key: str) -> str:
+    """The file a key names in the current checkout (the inverse of :func:`entry`)."""
+    if key.startswith("glob:"):
+        _, folder, pattern = key.split(":", 2)
+        return f"glob:{locate(folder)}:{pattern}"
+    return key if Path(key).is_absolute() else str(paths.root() / key)
 
 
 def file_hash(path: str | os.PathLike) -> str | None:
@@ -53,13 +85,13 @@ def static_key(notebook: Path, parameters: dict, lib_hash: str, env_hash: str) -
 @dataclass(frozen=True)
 class Manifest:
     key: str
-    reads: dict[str, str | None]  # path -> content hash when the run read it
+    reads: dict[str, str | None]  # key (see entry) -> content hash when the run read it
     output: str  # content hash of the output this manifest vouches for
 
     def still_valid(self, key: str, output: Path) -> bool:
         if key != self.key or file_hash(output) != self.output:
             return False
-        return all(file_hash(path) == digest for path, digest in self.reads.items())
+        return all(file_hash(locate(key)) == digest for key, digest in self.reads.items())
 
 
 def manifest_path(output: Path) -> Path:
@@ -69,6 +101,8 @@ def manifest_path(output: Path) -> Path:
 def load(output: Path) -> Manifest | None:
     try:
         doc = json.loads(manifest_path(output).read_text(encoding="utf-8"))
+        if doc.get("format") != FORMAT:
+            return None
         return Manifest(doc["key"], doc["reads"], doc["output"])
     except (FileNotFoundError, ValueError, KeyError):
         return None
@@ -76,7 +110,8 @@ def load(output: Path) -> Manifest | None:
 
 def save(output: Path, key: str, reads: list[str]) -> None:
     """Record a successful run. Written to a temporary name and renamed, like every output."""
-    doc = {"key": key, "reads": {p: file_hash(p) for p in reads}, "output": file_hash(output)}
+    doc = {"format": FORMAT, "key": key, "reads": {entry(p): file_hash(p) for p in reads},
+           "output": file_hash(output)}
     files.write_atomic(manifest_path(output), json.dumps(doc, indent=1, sort_keys=True))
 
 
@@ -95,8 +130,8 @@ def forget(output: Path) -> None:
 
 def inputs_key(inputs: list[Path], *extra: str) -> str:
     h = hashlib.sha256("\0".join(extra).encode())
-    for p in sorted(inputs):
-        h.update(str(p).encode() + b"\0" + (file_hash(p) or "missing").encode())
+    for p in sorted(inputs, key=entry):
+        h.update(entry(p).encode() + b"\0" + (file_hash(p) or "missing").encode())
     return h.hexdigest()
 
 
@@ -109,9 +144,9 @@ def fresh(name: str, key: str, outputs: list[Path]) -> bool:
         doc = json.loads(_derived_path(name).read_text(encoding="utf-8"))
     except (FileNotFoundError, ValueError):
         return False
-    return doc.get("key") == key and doc.get("outputs") == {str(p): file_hash(p) for p in outputs}
+    return doc.get("key") == key and doc.get("outputs") == {entry(p): file_hash(p) for p in outputs}
 
 
 def record(name: str, key: str, outputs: list[Path]) -> None:
-    doc = {"key": key, "outputs": {str(p): file_hash(p) for p in outputs}}
+    doc = {"key": key, "outputs": {entry(p): file_hash(p) for p in outputs}}
     files.write_atomic(_derived_path(name), json.dumps(doc, indent=1, sort_keys=True))

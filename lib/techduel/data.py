@@ -31,6 +31,8 @@ from . import paths, trace
 TYPES = ("string", "integer", "number", "boolean", "date", "year", "list")
 _TRUE = {"true", "yes", "1"}
 _FALSE = {"false", "no", "0"}
+_INTEGER = re.compile(r"[+-]?[0-9]+", re.ASCII)
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?", re.ASCII)
 
 
 class DataError(ValueError):
@@ -137,6 +139,7 @@ def validate(res: Resource) -> pd.DataFrame:
     schema = res.descriptor["schema"]
     fields = schema["fields"]
     names = [f["name"] for f in fields]
+    _check_header(res, header)
     missing = [n for n in names if n not in header]
     if missing:
         raise DataError(res.rel, f"missing column(s) {', '.join(missing)}; the header has {', '.join(header)}",
@@ -159,6 +162,19 @@ def validate(res: Resource) -> pd.DataFrame:
     for fk in schema.get("foreignKeys", []):
         _foreign(res, fk, columns, lines)
     return _frame(fields, columns)
+
+
+def _check_header(res: Resource, header: list[str]) -> None:
+    """A column named twice would let the last copy silently win; a name with spaces around it is not the
+    declared name (and would otherwise surface as a bare KeyError)."""
+    for i, name in enumerate(header):
+        if name != name.strip():
+            raise DataError(res.rel, f"spaces around the column name '{name.strip()}' (header cell {i + 1}: "
+                            f"{name!r}); remove them", line=1, column=name, rule="schema.fields")
+        if name in header[:i]:
+            raise DataError(res.rel, f"column '{name}' appears twice in the header (positions "
+                            f"{header.index(name) + 1} and {i + 1}); keep one", line=1, column=name,
+                            rule="schema.fields")
 
 
 def _read_rows(res: Resource) -> tuple[list[tuple[int, dict]], list[str]]:
@@ -189,7 +205,7 @@ def _read_rows(res: Resource) -> tuple[list[tuple[int, dict]], list[str]]:
             rows.append((line, dict(zip(header, values))))
     except csv.Error as exc:
         raise DataError(res.rel, f"not valid CSV: {exc}", line=reader.line_num, rule="csv") from exc
-    return rows, [h.strip() for h in header]
+    return rows, header
 
 
 def _cell(res: Resource, field: dict, raw: str, line: int):
@@ -228,18 +244,19 @@ def _convert(text: str, field: dict, fail):
     ftype = field.get("type", "string")
     if ftype == "string":
         return text
+    # Python's int() and float() also take "1_10", full-width or other non-ASCII digits, "inf" and "nan":
+    # a table holds plain ASCII decimals only, so the spelling is checked before converting.
     if ftype in ("integer", "year"):
-        if not re.fullmatch(r"[+-]?\d+", text):
-            fail(f"'{text}' is not a whole number", f"type={ftype}")
+        if not _INTEGER.fullmatch(text):
+            fail(f"'{text}' is not a whole number (ASCII digits 0-9, no separators)", f"type={ftype}")
         return int(text)
     if ftype == "number":
-        try:
-            number = float(text)
-        except ValueError:
-            fail(f"'{text}' is not a number (use a dot for decimals, no thousands separators)", "type=number")
-        if number != number:  # NaN: a missing value is written as an empty cell
+        if text.strip("+-").lower() == "nan":  # a missing value is written as an empty cell
             fail("NaN is not allowed; leave the cell empty for a missing value", "type=number")
-        return number
+        if not _NUMBER.fullmatch(text):
+            fail(f"'{text}' is not a number (finite, in ASCII digits, a dot for decimals, no thousands or digit "
+                 "separators)", "type=number")
+        return float(text)
     if ftype == "boolean":
         if text.lower() in _TRUE:
             return True
@@ -247,7 +264,7 @@ def _convert(text: str, field: dict, fail):
             return False
         fail(f"'{text}' is not true or false", "type=boolean")
     if ftype == "date":
-        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        if re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", text):
             try:
                 return date.fromisoformat(text)
             except ValueError:

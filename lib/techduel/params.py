@@ -10,7 +10,16 @@ The cell's grammar, one parameter per line::
 
 ``type`` is ``int``, ``float``, ``str``, ``bool`` or ``list`` (a list of strings); ``range``,
 ``choices`` and ``(format: YYYY-MM-DD)`` (a date written as a string) are optional and checked (for a
-list, every item is checked against ``choices``).
+list, every item is checked against ``choices``). Constraints that a kernel would otherwise trip over are
+declared the same way and checked before any kernel starts:
+
+    end: str = "2025-12-31"  # last day (format: YYYY-MM-DD) (after: start)   not before ``start``
+    kinds: list = ["a"]  # kinds shown (nonempty)                               at least one item
+    notebooks_dir: str = "notebooks"  # folder read (exists: dir)             an existing folder (or file)
+
+``after`` compares two dates or two numbers (equal is allowed); ``exists`` is checked on the values a run
+is given (a relative path is taken from the repository root), not on the default at parse time, since a
+default may name a folder that a run creates.
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from . import paths
 
 TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list}
 
@@ -42,6 +52,9 @@ class Parameter:
     high: float | None = None
     choices: tuple[str, ...] = field(default=())
     is_date: bool = False
+    after: str | None = None  # name of the parameter this one must not be before
+    nonempty: bool = False
+    exists: str | None = None  # "dir" or "file": the value names one, from the repository root
 
     def allowed(self) -> str:
         parts = ["date YYYY-MM-DD" if self.is_date else self.type]
@@ -50,6 +63,12 @@ class Parameter:
         if self.choices:
             parts.append("one of " + ", ".join(self.choices) if self.type != "list"
                          else "comma-separated items from " + ", ".join(self.choices))
+        if self.nonempty:
+            parts.append("at least one item" if self.type == "list" else "not empty")
+        if self.after:
+            parts.append(f"not before {self.after}")
+        if self.exists:
+            parts.append(f"an existing {'folder' if self.exists == 'dir' else 'file'}")
         return "; ".join(parts)
 
 
@@ -70,12 +89,17 @@ def read(path: str | Path) -> list[Parameter]:
 
 
 def parse(source: str, where: str = "parameters cell") -> list[Parameter]:
+    try:
+        body = ast.parse(source).body
+    except SyntaxError as exc:
+        raise ParameterError(f"{where}, line {exc.lineno}: the parameters cell is not valid Python "
+                             f"({exc.msg})") from None
     comments = {}
     for tok in tokenize.generate_tokens(io.StringIO(source).readline):
         if tok.type == tokenize.COMMENT:
             comments[tok.start[0]] = tok.string.lstrip("#").strip()
     out = []
-    for node in ast.parse(source).body:
+    for node in body:
         if not (isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value):
             raise ParameterError(f"{where}, line {node.lineno}: write each parameter as "
                                  "'name: type = default  # help'")
@@ -94,10 +118,54 @@ def parse(source: str, where: str = "parameters cell") -> list[Parameter]:
         is_date = "(format: YYYY-MM-DD)" in help_text
         if is_date and ptype != "str":
             raise ParameterError(f"{where}: parameter '{name}' is a date, so its type must be str")
-        p = Parameter(name, ptype, default, help_text, low, high, choices, is_date)
+        after = m.group(1) if (m := re.search(r"\(after:\s*([A-Za-z_][A-Za-z0-9_]*)\s*\)", help_text)) else None
+        exists = m.group(1) if (m := re.search(r"\(exists:\s*(\w+)\s*\)", help_text)) else None
+        if exists not in (None, "dir", "file"):
+            raise ParameterError(f"{where}: parameter '{name}' has (exists: {exists}); write (exists: dir) or "
+                                 "(exists: file)")
+        if exists and ptype != "str":
+            raise ParameterError(f"{where}: parameter '{name}' names a path, so its type must be str")
+        p = Parameter(name, ptype, default, help_text, low, high, choices, is_date, after,
+                      "(nonempty)" in help_text, exists)
         check(p, default, where=f"{where}: default of")
         out.append(p)
+    by_name = {p.name: p for p in out}
+    for p in out:
+        other = by_name.get(p.after) if p.after else None
+        if p.after and (other is None or other is p or _kind(other) != _kind(p) or _kind(p) is None):
+            raise ParameterError(f"{where}: parameter '{p.name}' is declared (after: {p.after}), which needs "
+                                 f"another parameter '{p.after}' of the same kind (both dates or both numbers)")
+    check_together(out, {}, f"{where}: the defaults")
     return out
+
+
+def _kind(p: Parameter) -> str | None:
+    return "date" if p.is_date else "number" if p.type in ("int", "float") else None
+
+
+def check_together(declared: list[Parameter], values: dict, where: str) -> None:
+    """Constraints between parameters, on ``values`` completed with the defaults (e.g. end not before start)."""
+    merged = {p.name: p.default for p in declared} | values
+    for p in declared:
+        if not p.after:
+            continue
+        mine, theirs = merged[p.name], merged[p.after]
+        if p.is_date:
+            mine, theirs = date.fromisoformat(mine), date.fromisoformat(theirs)
+        if mine < theirs:
+            raise ParameterError(f"{where}: parameters '{p.after}' and '{p.name}': {p.name} = {merged[p.name]} is "
+                                 f"before {p.after} = {merged[p.after]}; {p.name} must not be before {p.after}")
+
+
+def check_exists(p: Parameter, value) -> None:
+    """A path parameter names something that is there (checked on a run's values, before any kernel)."""
+    if not p.exists:
+        return
+    target = paths.resolve(value)
+    if not (target.is_dir() if p.exists == "dir" else target.is_file()):
+        what = "folder" if p.exists == "dir" else "file"
+        raise ParameterError(f"parameter '{p.name}': '{value}' is not an existing {what} ({target}); "
+                             f"give a {what} relative to the repository root or an absolute path")
 
 
 def coerce(p: Parameter, text: str):
@@ -133,13 +201,17 @@ def check(p: Parameter, value, where: str = "") -> None:
         raise ParameterError(f"{prefix}parameter '{p.name}': {value!r} is not a {p.type} (allowed: {p.allowed()})")
     if p.low is not None and not (p.low <= value <= p.high):
         raise ParameterError(f"{prefix}parameter '{p.name}': {value} is outside {p.low}..{p.high}")
-    if p.is_date:
+    if p.is_date:  # date.fromisoformat alone also takes week dates (2024-W01-1) and compact forms
         try:
-            ok = len(value) == 10 and date.fromisoformat(value) is not None
+            ok = re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value, re.ASCII) is not None \
+                and date.fromisoformat(value) is not None
         except ValueError:
             ok = False
         if not ok:
             raise ParameterError(f"{prefix}parameter '{p.name}': '{value}' is not a date (allowed: YYYY-MM-DD)")
+    if p.nonempty and len(value) == 0:
+        raise ParameterError(f"{prefix}parameter '{p.name}': " + ("the list is empty; give at least one item"
+                             if p.type == "list" else "the value is empty") + f" (allowed: {p.allowed()})")
     items = value if p.type == "list" else [value]
     if p.choices:
         bad = [str(v) for v in items if str(v) not in p.choices]
@@ -163,4 +235,6 @@ def resolve(declared: list[Parameter], overrides: dict[str, str], notebook: str)
             known = ", ".join(by_name) or "none"
             raise ParameterError(f"{notebook} has no parameter '{name}' (its parameters: {known})")
         out[name] = coerce(by_name[name], text)
+        check_exists(by_name[name], out[name])
+    check_together(declared, out, notebook)
     return out

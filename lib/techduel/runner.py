@@ -75,31 +75,94 @@ class Outcome:
     error: str = ""
     cache: str = "miss"  # "hit" when skipped, "miss" when run, "off" when the cache was bypassed
     reads: list[str] = field(default_factory=list)
+    kept: str = ""  # path of the executed copy kept aside after a failure, when one was written
+
+
+@dataclass(frozen=True)
+class Unreadable:
+    """A file in notebooks/ that is not a notebook the runner can use (bad JSON, no parameters cell...).
+    It is reported by name; it never stops the commands or the other notebooks."""
+    path: Path
+    problem: str
+
+    @property
+    def stem(self) -> str:
+        return self.path.stem
+
+    def message(self) -> str:
+        try:
+            rel = self.path.relative_to(paths.root()).as_posix()
+        except ValueError:
+            rel = str(self.path)
+        return (f"{rel}: not a readable notebook ({self.problem}); fix the file, or restore it with "
+                f"`git checkout -- {rel}`")
+
+
+def scan(folder: Path | None = None) -> tuple[list[Notebook], list[Unreadable]]:
+    """The notebooks of ``folder`` that can be run, and those that cannot (with why)."""
+    folder = folder or paths.notebooks_dir()
+    good, bad = [], []
+    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
+        try:
+            with open(path, encoding="utf-8") as f:
+                meta = json.load(f).get("metadata", {}).get("techduel", {})
+            nb = Notebook(path, meta.get("thread", ""), meta.get("title", path.stem), meta.get("question", ""))
+            nb.parameters()  # a notebook whose parameters cannot be read cannot be checked, so cannot run
+        except params.ParameterError as exc:
+            bad.append(Unreadable(path, str(exc).removeprefix(f"{path}: ").removeprefix(f"{path}")))
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+            bad.append(Unreadable(path, f"{type(exc).__name__}: {exc}"))
+        else:
+            good.append(nb)
+    return good, bad
 
 
 def discover(folder: Path | None = None) -> list[Notebook]:
-    folder = folder or paths.notebooks_dir()
-    out = []
-    for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
-        with open(path, encoding="utf-8") as f:
-            meta = json.load(f).get("metadata", {}).get("techduel", {})
-        out.append(Notebook(path, meta.get("thread", ""), meta.get("title", path.stem), meta.get("question", "")))
-    return out
+    return scan(folder)[0]
+
+
+def choose(names: list[str]) -> tuple[list[Notebook], list[Unreadable]]:
+    """Notebooks named by path or stem (all when none is named), thread notebooks first, overview last; and
+    the unreadable files among those named (all of them when none is named), to be reported.
+
+    A bare stem names the repository notebook; a path (with a folder or a suffix, relative to the working
+    directory) names exactly that file, which must be one of notebooks/: a file elsewhere is refused, never
+    mapped to the repository notebook that happens to share its stem."""
+    good, bad = scan()
+    chosen: list = good + bad
+    if names:
+        by_stem = {nb.stem: nb for nb in chosen}
+        chosen = list(dict.fromkeys(_named(name, by_stem) for name in names))
+    notebooks = [nb for nb in chosen if isinstance(nb, Notebook)]
+    return (sorted(notebooks, key=lambda nb: (nb.is_overview, nb.stem)),
+            [u for u in chosen if isinstance(u, Unreadable)])
 
 
 def select(names: list[str]) -> list[Notebook]:
-    """Notebooks named by path or stem (all when none is named), thread notebooks first, overview last."""
-    every = discover()
-    if names:
-        by_stem = {nb.stem: nb for nb in every}
-        chosen = []
-        for name in names:
-            stem = Path(name).stem if name.endswith(".ipynb") or "/" in name else name
-            if stem not in by_stem:
-                raise params.ParameterError(f"unknown notebook '{name}'; known: {', '.join(by_stem)}")
-            chosen.append(by_stem[stem])
-        every = list(dict.fromkeys(chosen))
-    return sorted(every, key=lambda nb: (nb.is_overview, nb.stem))
+    """Like :func:`choose`, for commands that need every named notebook: an unreadable one named is bad input
+    (ParameterError); with no names, the readable notebooks."""
+    notebooks, bad = choose(names)
+    if names and bad:
+        raise params.ParameterError(bad[0].message())
+    return notebooks
+
+
+def _named(name: str, by_stem: dict):
+    if "/" not in name and os.sep not in name and not Path(name).suffix:
+        if name not in by_stem:
+            raise params.ParameterError(f"unknown notebook '{name}'; known: {', '.join(by_stem)}")
+        return by_stem[name]
+    path = Path(name).expanduser()
+    if not path.is_file():
+        raise params.ParameterError(f"no file {name}; name a notebook by its stem (known: {', '.join(by_stem)}) "
+                                    f"or by the path of its file in {paths.notebooks_dir()}")
+    for nb in by_stem.values():
+        if nb.path.resolve() == path.resolve():
+            return nb
+    raise params.ParameterError(
+        f"{name} is not a notebook of this repository: only the notebooks in {paths.notebooks_dir()} run. "
+        f"To run this file, copy it into that folder; to run the repository's notebook of that name, give "
+        f"its stem ({path.stem})")
 
 
 def plan(notebooks: list[Notebook], overrides: list[str]) -> dict[str, dict]:
@@ -183,8 +246,9 @@ def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=
         return Outcome(job.name, "ok", 0.0, cache="hit")
     except NotebookFailed as failure:
         job.failed_dir.mkdir(parents=True, exist_ok=True)
-        os.replace(failure.copy, job.failed_dir / f"{job.output.stem}.failed.ipynb")
-        return Outcome(job.name, "failed", time.monotonic() - start, failure.where)
+        kept = job.failed_dir / f"{job.output.stem}.failed.ipynb"
+        os.replace(failure.copy, kept)
+        return Outcome(job.name, "failed", time.monotonic() - start, failure.where, kept=str(kept))
     finally:
         os.environ.pop("TECHDUEL_TRACE", None)  # leftovers stay in the scratch folder, which is removed
     job.output.parent.mkdir(parents=True, exist_ok=True)
@@ -371,8 +435,9 @@ def _report(echo, bar, o: Outcome) -> None:
 
 def run(names: list[str], overrides: list[str], out_dir: Path | None = None, jobs: int | None = None,
         force: bool = False, echo=print) -> list[Outcome]:
-    """Check everything first (bad input raises before any kernel starts), then run threads, then overview."""
-    notebooks = select(names)
+    """Check everything first (bad input raises before any kernel starts), then run threads, then overview.
+    Unreadable notebook files are reported as failed; the others run."""
+    notebooks, unreadable = choose(names)
     plans = plan(notebooks, overrides)
     out_dir = out_dir or paths.build_dir() / "notebooks"
     stages: list[list[Job]] = [[], []]
@@ -381,7 +446,15 @@ def run(names: list[str], overrides: list[str], out_dir: Path | None = None, job
         if nb.is_overview and "notebooks_dir" in {x.name for x in nb.parameters()}:
             p.setdefault("notebooks_dir", str(out_dir))
         stages[nb.is_overview].append(Job(nb, p, out_dir / nb.path.name, out_dir))
-    return run_stages([s for s in stages if s], jobs=jobs, force=force, echo=echo)
+    return _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs, force=force,
+                                                               echo=echo)
+
+
+def _unreadable_outcomes(unreadable: list[Unreadable], echo) -> list[Outcome]:
+    out = [Outcome(u.stem, "failed", 0.0, u.message(), cache="off") for u in unreadable]
+    for o in out:
+        echo(f"  failed {o.notebook}: {o.error}")
+    return out
 
 
 def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print) -> list[Outcome]:
@@ -389,9 +462,11 @@ def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print)
     overview last)."""
     failed_dir = paths.build_dir() / "notebooks"
     stages: list[list[Job]] = [[], []]
-    for nb in select(names or []):
+    notebooks, unreadable = choose(names or [])
+    for nb in notebooks:
         stages[nb.is_overview].append(Job(nb, {}, nb.path, failed_dir, committed=True))
-    outcomes = run_stages([s for s in stages if s], jobs=jobs, force=True, echo=echo)
+    outcomes = _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs,
+                                                                   force=True, echo=echo)
     for nb in select([]):  # a refresh is not a build: leave no cache manifests among the committed files
         cache.forget(nb.path)
     shutil.rmtree(paths.notebooks_dir() / ".cache", ignore_errors=True)
@@ -427,22 +502,44 @@ def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, 
         return written
     from . import claims, results
 
-    all_results = {p.stem: results.read(p) for p in done}
-    verdicts = claims.read_verdicts(done)
-    claims.check_verdicts(verdicts)
-    written["results"] = files.write_atomic(build / "results.json", json.dumps(all_results, indent=2, sort_keys=True))
-    table_ = verdicts.assign(sources=verdicts["sources"].map(";".join),
-                             evidence=verdicts["evidence"].map(" | ".join))
-    cols = ["claim_id", "verdict", "strength", "conclusion", "reason", "searched", "rule_label", "kind", "as_of",
-            "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence"]
-    written["verdicts"] = files.write_atomic(build / "verdicts.csv",
-                                     table_[cols].sort_values("claim_id").to_csv(index=False, lineterminator="\n"))
-    reviews = claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
-                                 date.today().isoformat())
-    written["claimreview"] = files.write_atomic(build / "claimreview.jsonld",
-                                        json.dumps(reviews, indent=2, ensure_ascii=False))
-    cache.record("collect", key, list(written.values()))
+    kept = f"the executed notebooks in {nb_dir} are kept"
+    try:  # everything is computed before anything is written, so a bad input replaces nothing
+        all_results = {p.stem: results.read(p) for p in done}
+        verdicts = claims.read_verdicts(done)
+        claims.check_verdicts(verdicts)
+        table_ = verdicts.assign(sources=verdicts["sources"].map(";".join),
+                                 evidence=verdicts["evidence"].map(" | ".join))
+        cols = ["claim_id", "verdict", "strength", "conclusion", "reason", "searched", "rule_label", "kind",
+                "as_of", "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence"]
+        reviews = claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
+                                     date.today().isoformat())
+    except (ValueError, OSError) as exc:  # DataError is a ValueError: it names the file, line and rule
+        raise PublishError(f"collecting the results failed: {exc}. Fix it and run `python -m techduel site`; "
+                           f"{kept}, and nothing was replaced (results.json, verdicts.csv, claimreview.jsonld "
+                           f"and the site keep their previous content)") from exc
+    contents = {"results": json.dumps(all_results, indent=2, sort_keys=True),
+                "verdicts": table_[cols].sort_values("claim_id").to_csv(index=False, lineterminator="\n"),
+                "claimreview": json.dumps(reviews, indent=2, ensure_ascii=False)}
+    done_writing: list[str] = []
+    for name, content in contents.items():
+        try:
+            files.write_atomic(written[name], content)
+        except OSError as exc:
+            replaced = ", ".join(done_writing) or "nothing"
+            target = written[name]
+            raise PublishError(f"cannot write {target}: {exc.strerror or exc}; make {target.parent} writable (and "
+                               f"{target.name} a file it may replace), then run `python -m techduel site`. "
+                               f"{kept.capitalize()}; already replaced: {replaced}; the site was not rebuilt") from exc
+        done_writing.append(written[name].name)
+    try:
+        cache.record("collect", key, list(written.values()))
+    except OSError:
+        pass  # without its record, the next run only collects again
     return written
+
+
+class PublishError(Exception):
+    """The collect step could not finish; the message names the file, what to do and what is kept."""
 
 
 def article() -> dict:
@@ -457,8 +554,11 @@ def article() -> dict:
 
 
 def report(outcomes: list[Outcome]) -> int:
+    """One line per failure, saying only what is really kept."""
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
-        print(f"FAILED {o.notebook}: {o.error} (the failed copy is kept as {o.notebook}.failed.ipynb; "
-              f"the last good output, if any, is untouched)", file=sys.stderr)
+        kept = (f"the failed copy is kept as {o.kept}" if o.kept and Path(o.kept).exists()
+                else "no executed copy was kept")
+        print(f"FAILED {o.notebook}: {o.error} ({kept}; the last good output, if any, is untouched)",
+              file=sys.stderr)
     return 1 if failed else 0

@@ -4,12 +4,15 @@
 like any run), keeps each executed copy under ``build/sweeps/<notebook>/runs/``, and writes
 ``build/sweeps/<notebook>/<names>.csv`` (one row per run: the parameters, the status and every recorded
 result) plus one figure per numeric result against the first swept parameter. For a list parameter, join
-the items of one value with ``+`` (``kinds=tariff+tariff_relief,entity_list``).
+the items of one value with ``+`` (``kinds=tariff+tariff_relief,entity_list``). A value given twice for one
+parameter is refused before any kernel starts.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
 import re
 from pathlib import Path
 
@@ -34,13 +37,23 @@ def parse_axes(specs: list[str], declared: list[params.Parameter], notebook: str
         if not raw:
             raise params.ParameterError(f"sweep of '{name}' names no values")
         p = by_name[name]
-        axes[name] = [params.coerce(p, v.replace("+", ",") if p.type == "list" else v) for v in raw]
+        values = [params.coerce(p, v.replace("+", ",") if p.type == "list" else v) for v in raw]
+        for value in values:
+            params.check_exists(p, value)
+        for i, value in enumerate(values):  # two runs of one combination would write one file
+            if value in values[:i]:
+                shown = "+".join(value) if isinstance(value, list) else value
+                raise params.ParameterError(f"sweep of '{name}' names {shown} twice; give each value once")
+        axes[name] = values
     return axes
 
 
 def slug(combo: dict) -> str:
+    """A file name for one combination: a readable prefix (symbols replaced, cut short) and a hash of the exact
+    values, so two combinations never share a name and one combination keeps its name from run to run."""
     text = "__".join(f"{k}={'+'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in combo.items())
-    return re.sub(r"[^A-Za-z0-9_.=+-]", "_", text)[:150]
+    exact = json.dumps(combo, sort_keys=True, default=str)
+    return re.sub(r"[^A-Za-z0-9_.=+-]", "_", text)[:100] + "-" + hashlib.sha256(exact.encode()).hexdigest()[:10]
 
 
 def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool = False, echo=print):
@@ -49,6 +62,8 @@ def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool 
     axes = parse_axes(specs, nb.parameters(), nb.stem)  # bad input raises before any kernel starts
     base = paths.build_dir() / "sweeps" / nb.stem
     combos = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
+    for combo in combos:  # e.g. an end before start: refused here rather than failing in a kernel
+        params.check_together(nb.parameters(), combo, f"{nb.stem}, combination {slug(combo)}")
     jobs_ = [runner.Job(nb, combo, base / "runs" / f"{slug(combo)}.ipynb", base / "runs", label=slug(combo))
              for combo in combos]
     outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo)
