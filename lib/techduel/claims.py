@@ -345,7 +345,7 @@ def scoreboard(verdicts: pd.DataFrame) -> pd.DataFrame:
     board = led.merge(v, on="claim_id", how="left")
     board["verdict"] = board["verdict"].fillna("pending")
     for col in ("conclusion", "notebook", "strength", "depends_on"):
-        board[col] = board[col].fillna("")
+        board[col] = [x if isinstance(x, str) else "" for x in board[col]]
     return board
 
 
