@@ -76,7 +76,7 @@ class Strength:
 
     def explain(self) -> str:
         """One sentence a reader can check against the registry."""
-        parts = [f"{len(self.origins)} independent origin(s)"]
+        parts = [f"{len(self.origins)} distinct origin(s)"]
         if self.independent:
             parts.append(f"{len(self.independent)} disinterested and not weak")
         if self.interested:
