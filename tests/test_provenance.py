@@ -226,7 +226,7 @@ def test_verdict_kwargs_hold_the_label_to_the_standard_on_the_evidence_only():
     assert kw["label"] == "unverifiable"  # the established wire is only context, so it cannot lift the copy
     assert kw["sources"] == ["copy"] and "best evidence is weak" in kw["reason"]
     nothing = _check(source_ids=[], fact_ids=[], context_ids=["article"])
-    kw = p.verdict_kwargs("C1", p.judge("not_found", []), nothing, "", FACTS, {}, TRACE, ITEM, LEVELS)
+    kw = p.verdict_kwargs("C1", p.judge("not_found", []), nothing, "", FACTS, {"F1": "x"}, TRACE, ITEM, LEVELS)
     assert kw["label"] == "unverifiable" and kw["sources"] == [] and kw["searched"]
 
 
