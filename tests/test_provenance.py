@@ -234,3 +234,13 @@ def test_claimed_text():
     assert p.claimed_text(2014.0, "year") == "2014"
     assert p.claimed_text(15000.0, "USD") == "15,000"
     assert p.claimed_text(float("nan"), "year") == ""
+
+
+def test_stated_readings_for_one_claim():
+    table = pd.DataFrame({"claim_id": ["C1", "C1", "C2"], "reading": ["a", "b", "c"],
+                          "label": ["mixed", "false", "accurate"], "chosen": [True, False, True],
+                          "why": ["most natural", float("nan"), "only one"]})
+    got = p.stated_readings(table, "C1")
+    assert [(r.reading, r.label, r.chosen, r.why) for r in got] == [("a", "mixed", True, "most natural"),
+                                                                    ("b", "false", False, "")]
+    assert p.stated_readings(table, "C9") == []

@@ -372,3 +372,11 @@ def claimed_text(value, unit: str) -> str:
     if value is None or pd.isna(value):
         return ""
     return f"{value:.0f}" if unit == "year" else f"{value:,g}"
+
+
+def stated_readings(table: pd.DataFrame, claim_id: str) -> list[evidence.Reading]:
+    """The readings ``provenance/readings.csv`` lists for ``claim_id`` (none if it lists none); a claim with
+    readings must have exactly one chosen, which :func:`techduel.claims.verdict` checks against its label."""
+    rows = table[table["claim_id"] == claim_id]
+    return [evidence.Reading(r["reading"], r["label"], bool(r["chosen"]), _text(r.get("why")))
+            for _, r in rows.iterrows()]
