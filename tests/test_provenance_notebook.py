@@ -26,9 +26,10 @@ def test_every_claim_of_the_thread_has_one_check_and_every_source_a_rating(root)
     assert sorted(checks["claim_id"]) == sorted(ledger.loc[ledger["thread"] == THREAD, "claim_id"])
     rated = set(data.load("provenance/source_reliability")["source_id"])
     cited = set()
-    for table in ("items", "steps", "facts", "checks"):
-        for ids in data.load(f"provenance/{table}")["source_ids"]:
-            cited |= set(ids)
+    for table, column in (("items", "source_ids"), ("steps", "source_ids"), ("facts", "source_ids"),
+                          ("checks", "source_ids"), ("checks", "context_ids")):
+        for ids in data.load(f"provenance/{table}")[column]:
+            cited |= set(ids) if isinstance(ids, list) else set()
     assert cited == rated, "every cited source is rated, and every rated source is used"
 
 
