@@ -26,9 +26,10 @@ def test_every_claim_of_the_thread_has_one_check_and_every_source_a_rating(root)
     assert sorted(checks["claim_id"]) == sorted(ledger.loc[ledger["thread"] == THREAD, "claim_id"])
     rated = set(data.load("provenance/source_reliability")["source_id"])
     cited = set()
-    for table in ("items", "steps", "facts", "checks"):
-        for ids in data.load(f"provenance/{table}")["source_ids"]:
-            cited |= set(ids)
+    for table, column in (("items", "source_ids"), ("steps", "source_ids"), ("facts", "source_ids"),
+                          ("checks", "source_ids"), ("checks", "context_ids")):
+        for ids in data.load(f"provenance/{table}")[column]:
+            cited |= set(ids) if isinstance(ids, list) else set()
     assert cited == rated, "every cited source is rated, and every rated source is used"
 
 
@@ -67,3 +68,32 @@ def test_raising_min_reliability_never_traces_more_items(root):
     first = runs[provenance.THRESHOLDS[0]][1]
     assert len(first) == 35
     assert all(runs[level][1] == first for level in provenance.THRESHOLDS)
+
+
+def test_one_standard_the_thread_table_never_grades_against_the_registry(root):
+    levels = provenance.reliability_levels(data.load("provenance/source_reliability"), data.load("sources"))
+    reg = data.load("sources").set_index("source_id")
+    for sid, level in levels.items():
+        assert level == ("satire" if level == "satire" else reg.at[sid, "grade"]), sid
+
+
+def test_relays_of_a_party_s_own_post_count_once_and_as_interested(root):
+    from techduel import evidence
+
+    # Tsinghua's post on Sun Nan, relayed by two outlets: one interested origin, not corroboration
+    tsinghua = evidence.strength(["chinaacademy-sunnan", "nguoiquansat-sunnan"], ["Tsinghua University"])
+    assert tsinghua.level == evidence.INTERESTED and tsinghua.origins == ("tsinghua-sunnan-post-2025",)
+    # the university's release and the two tech sites that report it
+    smbu = evidence.strength(["smbu-news-mirror", "tomshardware-800x", "clubic-800x"],
+                             ["Shenzhen MSU-BIT University"])
+    assert smbu.level == evidence.INTERESTED and len(smbu.origins) == 1
+    # the Xinhua readout, in Chinese and in English, is the PRC government's one account of Xi's words
+    readout = evidence.strength(["xinhua-en-people", "chinadaily-cn-symposium"], ["PRC government"])
+    assert readout.level == evidence.INTERESTED and len(readout.origins) == 1
+
+
+def test_the_article_under_examination_is_never_evidence_for_itself(root):
+    checks = data.load("provenance/checks")
+    for _, row in checks.iterrows():
+        ids = row["source_ids"] if isinstance(row["source_ids"], list) else []
+        assert "scf-2025-03-03-article" not in ids and "libertarianguide-article-copy" not in ids, row["claim_id"]

@@ -1,11 +1,13 @@
 """Provenance of quotes, attributions and reported results: how far a trace can be trusted, whether an item
 counts as traced, and the rules that turn a trace into a verdict.
 
-Reliability is one ordered scale, so that "traced" means the same thing for every item: a satirical origin at
-the bottom (it tells where words came from, never that they are true), then weak hosts (content farms, copy
-sites), secondary reports, reputable outlets and primary records (the speaker's, the institution's or the
-journal's own text). A reader picks the lowest level that counts as a trace; verdicts use one fixed standard,
-``VERDICT_STANDARD``, so that a different view never changes a rating.
+Reliability uses the registry's one standard: a source's level is its ``grade`` in ``data/sources.csv``
+(weak < established < primary, see :mod:`techduel.evidence`), except that a source flagged ``satire`` in
+``provenance/source_reliability.csv`` sits below weak (it tells where words came from, never that they are
+true). There is no second grading: the thread's table only adds the satire flag and the reason. A reader picks
+the lowest level that counts as a trace; verdicts use one fixed standard, ``VERDICT_STANDARD`` (the first
+non-weak grade, as the shared evidence rule requires), so that a different view never changes a rating; the
+shared rule in :func:`techduel.claims.verdict` then caps the label by the independence of the origins.
 """
 
 from __future__ import annotations
@@ -15,11 +17,11 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from . import claims
+from . import claims, evidence
 
-RELIABILITY = ("satire", "weak", "secondary", "reputable", "primary")  # worst to best
+RELIABILITY = ("satire", "weak", "established", "primary")  # worst to best
 THRESHOLDS = RELIABILITY[1:]  # what a reader may require: a satire is never evidence that something happened
-VERDICT_STANDARD = "secondary"  # a verdict other than unverifiable needs evidence at least this reliable
+VERDICT_STANDARD = "established"  # a verdict other than unverifiable needs evidence at least this reliable
 
 # How what the sources say compares with the claim -> the label it earns when the evidence meets the standard.
 MATCHES = {
@@ -39,12 +41,37 @@ _WHY = {"holds": "the sources say what the claim says",
         "contradicted": "the sources contradict it",
         "satire": "the words trace back to a satire, not to the person they are attributed to"}
 
-ROLES = ("origin", "record", "report", "translation", "repost", "amplification", "debunk", "article")
+
+def reliability_levels(table: pd.DataFrame, registry: pd.DataFrame) -> dict[str, str]:
+    """source_id -> reliability level: the registry grade, or ``satire`` where the thread's table flags it.
+    A satire must be graded weak in the registry (a satirical text is never a good source of facts); a row
+    missing from the registry is an error naming it."""
+    reg = registry.set_index("source_id") if "source_id" in registry.columns else registry
+    out = {}
+    for _, row in table.iterrows():
+        sid = row["source_id"]
+        if sid not in reg.index:
+            raise KeyError(f"data/provenance/source_reliability.csv: source '{sid}' is not in data/sources.csv")
+        grade = reg.at[sid, "grade"]
+        if grade not in evidence.GRADES:
+            raise ValueError(f"data/sources.csv: source '{sid}' has grade '{grade}', not one of "
+                             f"{', '.join(evidence.GRADES)}")
+        if bool(row["satire"]):
+            if grade != "weak":
+                raise ValueError(f"data/provenance/source_reliability.csv: '{sid}' is flagged satire but graded "
+                                 f"'{grade}' in data/sources.csv; a satire must be graded weak")
+            out[sid] = "satire"
+        else:
+            out[sid] = grade
+    return out
+
+
+ROLES = ("origin", "record", "report", "translation", "repost", "amplification", "identification", "article")
 QUALIFIERS = ("exact", "about", "nearly", "more_than", "up_to")
 
 
 def rank(level: str) -> int:
-    """Position of ``level`` on the scale (satire 0 ... primary 4); an unknown level is an error."""
+    """Position of ``level`` on the scale (satire 0 ... primary 3); an unknown level is an error."""
     if level not in RELIABILITY:
         raise ValueError(f"reliability '{level}' is not one of {', '.join(RELIABILITY)}")
     return RELIABILITY.index(level)
@@ -226,10 +253,9 @@ def earliest_trace(steps: pd.DataFrame) -> pd.DataFrame:
 
 # ---- the figure -----------------------------------------------------------------------------------------
 
-COLOURS = {"primary": "#009E73", "reputable": "#0072B2", "secondary": "#56B4E9", "weak": "#E69F00",
-           "satire": "#CC79A7"}
+COLOURS = {"primary": "#009E73", "established": "#0072B2", "weak": "#E69F00", "satire": "#CC79A7"}
 MARKERS = {"origin": "D", "record": "s", "report": "o", "translation": "^", "repost": "v",
-           "amplification": ">", "debunk": "P", "article": "X"}
+           "amplification": ">", "identification": "P", "article": "X"}
 UNTRACED = "#D55E00"
 ARTICLE_X = 0.5  # the article itself sits half a day to the right of the last day before it (log axis)
 
@@ -300,3 +326,57 @@ def chain_figure(steps: pd.DataFrame, items: pd.DataFrame, traced: pd.Series, mi
             "item_traced"]
     plotted = dated[cols].assign(date=dated["date"].dt.strftime("%Y-%m-%d")).reset_index(drop=True)
     return fig, plotted
+
+
+# ---- from a check row to a verdict ------------------------------------------------------------------------
+
+def _ids(value) -> list[str]:
+    return list(value) if isinstance(value, (list, tuple)) else []
+
+
+def searched_text(item: Mapping) -> str:
+    """What was looked for and where, from the item's ``searched`` queries."""
+    queries = "; ".join(q.strip() for q in _text(item.get("searched")).split(";") if q.strip())
+    return f"Stored pages (and, where noted, code and documentation) searched on 2026-12-01 for: {queries}."
+
+
+def verdict_kwargs(cid: str, rating: claims.Rating, check: Mapping, claimed, facts: pd.DataFrame,
+                   texts: Mapping[str, str], trace: Mapping, item: Mapping, reliability: Mapping[str, str],
+                   readings: Iterable[evidence.Reading] = (), **computed) -> dict:
+    """The arguments of :func:`techduel.claims.verdict` for one check row: its reasoning and conclusion filled in
+    from the facts and the computations; as evidence, the row's sources and those of its facts, less the
+    row's ``context_ids`` (shown, never counted); the label held to the verdict standard on that evidence; what
+    was searched, from the item. The shared rule then caps the label by the independence of the origins."""
+    context = _ids(check.get("context_ids"))
+    fact_ids = _ids(check.get("fact_ids"))
+    cited = list(dict.fromkeys(_ids(check.get("source_ids"))
+                               + [s for f in fact_ids for s in facts.loc[f, "source_ids"]]))
+    sources = [s for s in cited if s not in context]
+    levels = [reliability[s] for s in sources]
+    rating = hold_to_standard(rating, levels)
+    values = {**texts, "claimed": claimed, **computed}
+    evidence_lines = [f"{f}: {facts.loc[f, 'fact']}: {texts[f]} ({'; '.join(facts.loc[f, 'source_ids'])})"
+                      for f in fact_ids]
+    when = "undated" if pd.isna(trace["earliest_trace"]) else f"{pd.Timestamp(trace['earliest_trace']):%Y-%m-%d}"
+    evidence_lines.append(f"Item {check['item_id']}: earliest trace {when} ({trace['earliest_outlet']}); "
+                          f"most reliable source the verdict rests on: {best(levels) or 'none'}")
+    return {"claim_id": cid, "label": rating.label,
+            "reason": check["reason"].format_map(values) + f" Rule: {rating.explanation}.",
+            "evidence": evidence_lines, "sources": sources, "context": context,
+            "conclusion": check["conclusion"].format_map(values), "searched": searched_text(item),
+            "readings": list(readings)}
+
+
+def claimed_text(value, unit: str) -> str:
+    """The claimed value as the conclusion writes it: a year without separators, other numbers with them."""
+    if value is None or pd.isna(value):
+        return ""
+    return f"{value:.0f}" if unit == "year" else f"{value:,g}"
+
+
+def stated_readings(table: pd.DataFrame, claim_id: str) -> list[evidence.Reading]:
+    """The readings ``provenance/readings.csv`` lists for ``claim_id`` (none if it lists none); a claim with
+    readings must have exactly one chosen, which :func:`techduel.claims.verdict` checks against its label."""
+    rows = table[table["claim_id"] == claim_id]
+    return [evidence.Reading(r["reading"], r["label"], bool(r["chosen"]), _text(r.get("why")))
+            for _, r in rows.iterrows()]
