@@ -140,3 +140,22 @@ def test_share():
     with pytest.raises(ValueError):
         energy.share(1, 0)
     assert math.isclose(energy.share(0, 5), 0)
+
+
+def test_stated_aim_label_needs_a_statement_and_softens_when_qualified():
+    from techduel import energy
+
+    assert energy.stated_aim_label(False, False) == "unverifiable"
+    assert energy.stated_aim_label(False, True) == "unverifiable"
+    assert energy.stated_aim_label(True, False) == "accurate"
+    assert energy.stated_aim_label(True, True) == "mostly accurate"
+
+
+def test_relief_label_uses_the_share_threshold():
+    from techduel import energy
+
+    assert energy.relief_label(0.02) == "mixed"  # data centres at 2 % of the grid: small relief
+    assert energy.relief_label(0.05) == "accurate"
+    assert energy.relief_label(0.04, threshold=0.03) == "accurate"
+    with pytest.raises(ValueError, match="finite fraction"):
+        energy.relief_label(float("nan"))

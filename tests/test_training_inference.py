@@ -63,3 +63,23 @@ def test_roofline_bounds_by_hand():
     assert inference.fits(16, 9.1) and not inference.fits(16, 131) and not inference.fits(16, 16)
     with pytest.raises(ValueError):
         inference.decode_tokens_per_s(100, 14, 4, efficiency=1.5)
+
+
+def test_budget_readings_label_each_reading_and_cut_off():
+    spends = {"final run": (5.576e6, 5.87e6), "hardware": (0.5e9, 1.6e9), "hardware and operations": (2.244e9, 2.544e9)}
+    cutoffs = {1e9: "one billion", 2e9: "two billion"}
+    rating, readings = training.budget_readings(spends, cutoffs, ("hardware", 1e9), "the company's money")
+    labels = {(r.reading.split(":")[0], "two" in r.reading): r.label for r in readings}
+    assert rating.label == "mixed"  # 0.5-1.6 billion straddles one billion
+    assert labels[("final run", False)] == labels[("final run", True)] == "accurate"
+    assert labels[("hardware", True)] == "accurate"  # all of it below two billion
+    assert labels[("hardware and operations", False)] == "false"  # 2.244 billion misses one billion by 124 %
+    assert labels[("hardware and operations", True)] == "mixed"  # misses two billion by 12 %
+    assert [r.chosen for r in readings].count(True) == 1
+    chosen = next(r for r in readings if r.chosen)
+    assert chosen.why == "the company's money" and chosen.label == rating.label
+
+
+def test_budget_readings_refuses_an_unknown_choice():
+    with pytest.raises(ValueError, match="not among"):
+        training.budget_readings({"final run": (1.0, 2.0)}, {1e9: "x"}, ("total", 1e9), "why")

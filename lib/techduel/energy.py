@@ -7,6 +7,7 @@ is a difference of two such products. Everything is linear in the IT load, which
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
@@ -124,3 +125,24 @@ def share(part, whole):
     if whole <= 0:
         raise ValueError("the whole must be positive")
     return part / whole
+
+
+LARGE_SHARE = 0.05  # relief to a grid counts as large when data centres use at least 5 % of the electricity
+
+
+def stated_aim_label(stated: bool, qualified: bool) -> str:
+    """Label for 'the programme aims to X', judged on official statements of its aims.
+
+    No statement found: ``unverifiable``; stated as the claim has it: ``accurate``; stated but narrower than the
+    claim, or limited by the same statements: ``mostly accurate``."""
+    if not stated:
+        return "unverifiable"
+    return "mostly accurate" if qualified else "accurate"
+
+
+def relief_label(share_high: float, threshold: float = LARGE_SHARE) -> str:
+    """Label for 'moving data centres relieves the grid' from data centres' share of its electricity: at least
+    ``threshold`` counts as large relief (``accurate``); below it the relief exists but is small (``mixed``)."""
+    if not math.isfinite(share_high) or share_high < 0:
+        raise ValueError(f"share of electricity must be a finite fraction, got {share_high}")
+    return "accurate" if share_high >= threshold else "mixed"

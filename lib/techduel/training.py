@@ -67,3 +67,34 @@ def tornado(model, base: dict[str, float], ranges: dict[str, tuple[float, float]
         high = float(model(**{**base, name: hi}))
         rows.append((name, low, high))
     return sorted(rows, key=lambda r: abs(r[2] - r[1]), reverse=True)
+
+
+def _bn(x: float) -> str:
+    return f"${x / 1e9:.3g} billion" if x >= 1e8 else f"${x / 1e6:.3g} million"
+
+
+def budget_readings(spends: dict[str, tuple[float, float]], cutoffs: dict[float, str], chosen: tuple[str, float],
+                    why: str):
+    """Rate 'built without billions' under every reading of what was spent and every cut-off for 'billions'.
+
+    ``spends`` maps a reading (what counts as the budget) to its evidence range [low, high] in USD;
+    ``cutoffs`` maps a cut-off in USD to the reason it is a candidate; ``chosen`` names the reading and cut-off
+    taken, ``why`` says why. The claim holds for a reading when the spending is below the cut-off
+    (``claims.rate_number`` with ``lt``). Returns the chosen rating and every reading as ``evidence.Reading``, so
+    the verdict shows what each alternative would give instead of silently taking one."""
+    from . import claims
+    from .evidence import Reading
+
+    if chosen[0] not in spends or chosen[1] not in cutoffs:
+        raise ValueError(f"chosen reading {chosen} is not among the readings and cut-offs given")
+    readings, picked = [], None
+    for name, (low, high) in spends.items():
+        for cut, cut_why in cutoffs.items():
+            rating = claims.rate_number(cut, low, high, comparator="lt")
+            text = (f"{name}: {_bn(low)}" + (f" to {_bn(high)}" if high != low else "")
+                    + f", against a cut-off of {_bn(cut)} ({cut_why})")
+            is_chosen = (name, cut) == chosen
+            readings.append(Reading(text, rating.label, chosen=is_chosen, why=why if is_chosen else ""))
+            if is_chosen:
+                picked = rating
+    return picked, readings
