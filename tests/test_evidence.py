@@ -11,6 +11,7 @@ REG = pd.DataFrame([
     # source_id, grade, interest, origin
     ("wire", "established", "", ""),
     ("paper", "established", "", ""),
+    ("paper-card", "established", "", ""),  # another document of the paper's publisher
     ("gov-us", "primary", "US government", ""),
     ("gov-prc", "primary", "PRC government", ""),
     ("state-media", "established", "PRC government", ""),
@@ -23,6 +24,7 @@ REG = pd.DataFrame([
     ("relay-1", "established", "", "uni-post"),
     ("relay-2", "established", "", "uni-post"),
 ], columns=["source_id", "grade", "interest", "origin"]).set_index("source_id")
+REG["publisher"] = REG.index.str.replace("-card", "", regex=False)  # each row its own publisher, but the card
 
 
 def level(ids, parties=()):
@@ -44,6 +46,9 @@ def level(ids, parties=()):
     (["wire", "mirror-of-wire", "mirror-of-mirror"], (), "single source"),  # copies of one origin count once
     (["relay-1", "relay-2"], ("Tsinghua University",), "interested party only"),  # a lab's post, relayed twice
     (["relay-1", "relay-2"], (), "single source"),
+    (["paper", "paper-card"], (), "single source"),  # two documents of one publisher are one speaker
+    (["gov-prc", "state-media", "wire"], ("Huawei",), "confirmed"),
+    (["gov-prc", "state-media"], ("Huawei",), "single source"),  # a ministry and its state media: one speaker
 ])
 def test_strength_counts_independent_origins(ids, parties, expected):
     assert level(ids, parties) == expected

@@ -14,7 +14,9 @@ confirmed*:
   itself, a government about its own programme, its state media about national achievements. A source is
   *interested* in a claim when its party is one of the claim's ``parties`` (``data/claims.csv``); the same
   rule holds for every side.
-- **Strength** (axis two, computed per verdict by :func:`strength`): copies of one origin count once; then
+- **Strength** (axis two, computed per verdict by :func:`strength`): copies of one origin count once, and
+  origins from one speaker (the same party, or else the same publisher: a lab's paper and its model card, two
+  posts of one blog, a ministry and its state media) count as one; then
   ``confirmed``  at least two independent non-weak origins, at least one of them not interested;
   ``single source``  exactly one non-weak origin that is not interested;
   ``interested party only``  every non-weak origin is an interested party;
@@ -73,10 +75,11 @@ class Strength:
     interested: tuple[str, ...]  # non-weak origins speaking for a party of the claim
     weak: tuple[str, ...]  # weak origins
     parties: tuple[str, ...] = field(default=())  # the interested parties speaking
+    speakers: int = 0  # distinct speakers among the non-weak origins
 
     def explain(self) -> str:
         """One sentence a reader can check against the registry."""
-        parts = [f"{len(self.origins)} distinct origin(s)"]
+        parts = [f"{len(self.origins)} distinct origin(s), {self.speakers} independent non-weak speaker(s)"]
         if self.independent:
             parts.append(f"{len(self.independent)} disinterested and not weak")
         if self.interested:
@@ -117,18 +120,20 @@ def strength(source_ids: Iterable[str], parties: Iterable[str] = (), reg: pd.Dat
         raise KeyError(f"unknown source id(s) {', '.join(unknown)}: add them to data/sources.csv")
     origins = list(dict.fromkeys(origin_of(s, reg) for s in ids))
     independent, interested, weak, speaking = [], [], [], []
+    voices: dict[str, bool] = {}  # speaker -> disinterested
     for o in origins:
         party = reg.at[o, "interest"]
         if reg.at[o, "grade"] == "weak":
             weak.append(o)
-        elif isinstance(party, str) and party in parties:
-            interested.append(o)
+            continue
+        own = isinstance(party, str) and party in parties
+        (interested if own else independent).append(o)
+        if own:
             speaking.append(party)
-        else:
-            independent.append(o)
+        voices[speaker(o, reg)] = voices.get(speaker(o, reg), False) or not own
     if not origins:
         level = NONE
-    elif len(independent) + len(interested) >= 2 and independent:
+    elif len(voices) >= 2 and any(voices.values()):
         level = CONFIRMED
     elif independent:
         level = SINGLE
@@ -137,7 +142,16 @@ def strength(source_ids: Iterable[str], parties: Iterable[str] = (), reg: pd.Dat
     else:
         level = WEAK
     return Strength(level, tuple(origins), tuple(independent), tuple(interested), tuple(weak),
-                    tuple(dict.fromkeys(speaking)))
+                    tuple(dict.fromkeys(speaking)), len(voices))
+
+
+def speaker(source_id: str, reg: pd.DataFrame) -> str:
+    """Who is speaking: the party a source speaks for, else its publisher (case and spacing ignored)."""
+    party = reg.at[source_id, "interest"]
+    if isinstance(party, str) and party:
+        return f"party:{party}"
+    publisher = reg.at[source_id, "publisher"] if "publisher" in reg.columns else source_id
+    return "publisher:" + " ".join(str(publisher).lower().split())
 
 
 def cap(label: str, level: str) -> str:
