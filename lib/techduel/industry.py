@@ -1,5 +1,6 @@
-"""Helpers for the industrial-leadership thread: who led in electric cars each quarter, and how far public
-reporting supports a claimed "world's first"."""
+"""Helpers for the industrial-leadership thread: who led in electric cars each quarter, who leads in robotaxi
+rides, what a world share says about leadership, and how far public reporting supports a claimed "world's
+first". The rules live here so that every verdict cell of the notebook applies the same one."""
 
 from __future__ import annotations
 
@@ -46,20 +47,131 @@ def first_lead(table: pd.DataFrame, company: str = "BYD") -> tuple | None:
     return (first["year"], first["quarter"]) if "quarter" in hit.columns else (first["year"],)
 
 
-def rate_first(status: str, earlier_rival: bool, identified: bool = True, contested: bool = False) -> tuple[str, str]:
-    """A label for a claimed "world's first", from what public reporting establishes.
+# --- "world's firsts" -------------------------------------------------------------------------------------
+# One standard for every side: a government's, its state media's or a builder's word about its own system is
+# "own_word", whichever country it is; imagery or reporting by parties with no stake is "independent".
+BASES = ("independent", "own_word", "none")
 
-    unconfirmed or contested -> unverifiable; a documented earlier rival -> mixed (the system exists, the
-    "first" does not hold); otherwise confirmed -> accurate and reported (imagery or statements without
-    official detail) -> mostly accurate, capped at mostly accurate when the article does not say which
-    system it means and we had to pick one."""
-    if status not in ("confirmed", "reported", "unconfirmed"):
-        raise ValueError(f"status '{status}' is not confirmed, reported or unconfirmed")
-    if status == "unconfirmed" or contested:
-        return "unverifiable", "no public source establishes the system, or its 'first' is disputed without evidence"
-    if earlier_rival:
+
+def rate_first(basis: str, rival: str = "none", identified: bool = True, contested: bool = False) -> tuple[str, str]:
+    """A label for a claimed "world's first", from what establishes the system (``basis``) and whether an
+    earlier case elsewhere is established (``rival``: the basis of the earliest earlier case, or "none").
+
+    none, or disputed by independent analysts -> unverifiable; an earlier case established independently ->
+    mixed (the system exists, the "first" does not hold); an earlier case resting on its own government's word
+    -> mixed too (the "first" then hinges on a claim nobody can check, which is given the same weight as any
+    government's word about itself); otherwise independent -> accurate and own word -> mostly accurate, and
+    mostly accurate at best when the article does not say which system it means and we had to pick one."""
+    for name, value in (("basis", basis), ("rival", rival)):
+        if value not in BASES:
+            raise ValueError(f"{name} '{value}' is not one of {', '.join(BASES)}")
+    if basis == "none":
+        return "unverifiable", "no public source establishes the system with the claimed attributes"
+    if contested:
+        return "unverifiable", "the system's claimed attributes rest on its builder's word and independent analysts dispute them"
+    if rival == "independent":
         return "mixed", "the system is documented, but an earlier one elsewhere is documented too"
-    if status == "confirmed" and identified:
-        return "accurate", "confirmed by official statements or imagery, and no earlier case found"
-    return "mostly accurate", ("reported (imagery or statements) rather than confirmed" if status == "reported"
-                               else "confirmed, but the article does not name the system, so we matched the likeliest")
+    if rival == "own_word":
+        return "mixed", ("the system is documented, but an earlier one is claimed elsewhere by its own government "
+                         "without independent evidence, so the 'first' can be neither confirmed nor excluded")
+    if basis == "independent" and identified:
+        return "accurate", "documented by imagery or disinterested reporting, and no earlier case found"
+    return "mostly accurate", ("resting on the word of its own government, state media or builder"
+                               if basis == "own_word" else
+                               "documented, but the article does not name the system, so we matched the likeliest")
+
+
+def earlier_rivals(candidate: pd.Series, others: pd.DataFrame) -> list[tuple[str, str]]:
+    """Ships in ``others`` that came before ``candidate``, comparing like with like: launch with launch, or
+    service entry with service entry; a rival already in service before the candidate was launched is earlier on
+    any measure. Returns (item_id, how) pairs; a pair of dates the stored pages do not give is no evidence."""
+    out = []
+    for item, o in others.iterrows():
+        if item == candidate.name:
+            continue
+        if pd.notna(o["launched"]) and pd.notna(candidate["launched"]):
+            if o["launched"] < candidate["launched"]:
+                out.append((item, f"launched {o['launched']:%d %b %Y}, before {candidate['launched']:%d %b %Y}"))
+        elif pd.notna(o["in_service"]) and pd.notna(candidate["launched"]) and o["in_service"] < candidate["launched"]:
+            out.append((item, f"in service {o['in_service']:%d %b %Y}, before the other was even launched "
+                              f"({candidate['launched']:%d %b %Y})"))
+        elif pd.notna(o["in_service"]) and pd.notna(candidate["in_service"]) and o["in_service"] < candidate["in_service"]:
+            out.append((item, f"in service {o['in_service']:%d %b %Y}, before {candidate['in_service']:%d %b %Y}"))
+    return out
+
+
+def rival_basis(rows: pd.DataFrame) -> str:
+    """The strongest basis among earlier rivals (independent beats own word), or "none"."""
+    bases = set(rows["basis"]) if len(rows) else set()
+    return "independent" if "independent" in bases else ("own_word" if "own_word" in bases else "none")
+
+
+FIRST_CONCLUSIONS = {
+    "accurate": "Public reporting independent of {whose} documents China's {subject}, and no earlier one was found.",
+    "mostly accurate": "China's {subject} is documented, but as a world first it rests on the word of {whose}.",
+    "mixed": "China has {subject}, but {rival}, so 'world's first' does not hold as stated.",
+    "unverifiable": "No public source we found establishes China's {subject} as a world first.",
+}
+
+
+def first_conclusion(label: str, subject: str, whose: str = "the PRC government", rival: str = "an earlier one is reported elsewhere") -> str:
+    return FIRST_CONCLUSIONS[label].format(subject=subject, whose=whose, rival=rival)
+
+
+# --- world shares --------------------------------------------------------------------------------------------
+SHARE_LEADER = 50.0  # a world share of at least half makes a country the leader on any reading
+
+
+def rate_share(share_pct: float, qualifier: str = "eq") -> tuple[str, str]:
+    """"China leads the world in X" against China's world share: at least half (or "more than" a figure that is
+    at least half) -> accurate; a figure given as "just under" half or below -> mixed, since a plurality needs
+    the other countries' shares, which the tables do not hold."""
+    if share_pct >= SHARE_LEADER and qualifier in ("eq", "gt", "about", "ge"):
+        return "accurate", f"a world share of {share_pct:g}% is at least half, so no other country can be ahead"
+    if share_pct >= SHARE_LEADER:  # "just under" 60 % is still above half
+        return "accurate", f"a world share just under {share_pct:g}% is still above half"
+    return "mixed", f"a world share of {share_pct:g}% is under half; leadership would need the other countries' shares"
+
+
+# --- robotaxis -------------------------------------------------------------------------------------------------
+WEEKS_PER = {"week": 1.0, "quarter": 13.0}
+LEAD_ACCURATE, LEAD_MIXED = 1.0, 0.8  # China/US weekly-ride ratio: >= 1 leads; 0.8-1 near parity; below, behind
+
+
+def weekly_rides(rows: pd.DataFrame) -> pd.DataFrame:
+    """Rows of a weekly or quarterly count, as rides per week (a quarter is 13 weeks)."""
+    r = rows[rows["period"].isin(WEEKS_PER)].copy()
+    r["per_week"] = r["value"] / r["period"].map(WEEKS_PER)
+    return r.sort_values("date").reset_index(drop=True)
+
+
+def matched_pairs(rows: pd.DataFrame, window_days: int = 92) -> pd.DataFrame:
+    """Each Chinese weekly rate beside the nearest US one within ``window_days`` (like with like in time), with
+    the China/US ratio. Rows without a US figure close enough are left out."""
+    w = weekly_rides(rows)
+    cn, us = w[w["country"] == "China"], w[w["country"] == "United States"]
+    out = []
+    for _, c in cn.iterrows():
+        if us.empty:
+            break
+        gap = (us["date"] - c["date"]).abs()
+        j = gap.idxmin()
+        if gap[j] <= pd.Timedelta(days=window_days):
+            u = us.loc[j]
+            out.append({"china_date": c["date"], "china_service": c["service"], "china_per_week": c["per_week"],
+                        "china_measure": c["measure"], "us_date": u["date"], "us_service": u["service"],
+                        "us_per_week": u["per_week"], "us_basis": u["basis"], "days_apart": int(gap[j].days),
+                        "ratio": c["per_week"] / u["per_week"],
+                        "source_ids": list(dict.fromkeys([*c["source_ids"], *u["source_ids"]]))})
+    return pd.DataFrame(out)
+
+
+def rate_lead(ratio: float) -> tuple[str, str]:
+    """The label "China leads" gets from a China/US ratio of weekly driverless rides."""
+    rule = (f"China/US ratio >= {LEAD_ACCURATE:g} = accurate, {LEAD_MIXED:g}-{LEAD_ACCURATE:g} = mixed "
+            f"(near parity for self-reported counts), below {LEAD_MIXED:g} = false")
+    if ratio >= LEAD_ACCURATE:
+        return "accurate", f"ratio {ratio:.2f} ({rule})"
+    if ratio >= LEAD_MIXED:
+        return "mixed", f"ratio {ratio:.2f} ({rule})"
+    return "false", f"ratio {ratio:.2f} ({rule})"
