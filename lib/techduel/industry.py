@@ -110,12 +110,18 @@ FIRST_CONCLUSIONS = {
     "accurate": "Public reporting independent of {whose} documents China's {subject}, and no earlier one was found.",
     "mostly accurate": "China's {subject} is documented, but as a world first it rests on the word of {whose}.",
     "mixed": "China has {subject}, but {rival}, so 'world's first' does not hold as stated.",
+    "mixed own word": ("China has {subject}, but {rival}, so 'world's first' can be neither confirmed nor "
+                       "excluded."),
     "unverifiable": "No public source we found establishes China's {subject} as a world first.",
 }
 
 
-def first_conclusion(label: str, subject: str, whose: str = "the PRC government", rival: str = "an earlier one is reported elsewhere") -> str:
-    return FIRST_CONCLUSIONS[label].format(subject=subject, whose=whose, rival=rival)
+def first_conclusion(label: str, subject: str, whose: str = "the PRC government",
+                     rival: str = "an earlier one is reported elsewhere", rival_word: bool = False) -> str:
+    """The conclusion for a "world's first" verdict; ``rival_word`` when the earlier case rests on its own
+    government's word alone."""
+    key = "mixed own word" if label == "mixed" and rival_word else label
+    return FIRST_CONCLUSIONS[key].format(subject=subject, whose=whose, rival=rival)
 
 
 # --- world shares --------------------------------------------------------------------------------------------
@@ -175,3 +181,76 @@ def rate_lead(ratio: float) -> tuple[str, str]:
     if ratio >= LEAD_MIXED:
         return "mixed", f"ratio {ratio:.2f} ({rule})"
     return "false", f"ratio {ratio:.2f} ({rule})"
+
+
+# --- verdict arguments (the notebook passes these to claims.verdict) -----------------------------------------
+QUALIFIER_WORDS = {"gt": "more than ", "ge": "at least ", "lt": "just under ", "le": "at most ", "about": "about ",
+                   "eq": ""}
+
+
+def share_phrase(row: pd.Series) -> str:
+    return f"{QUALIFIER_WORDS.get(row['china_share_qualifier'], '')}{row['china_share_pct']:g}%"
+
+
+def share_verdict(rows: pd.DataFrame, what: str) -> dict:
+    """Label, reasoning, evidence and conclusion for "China leads the world in ``what``" from its latest share."""
+    rows = rows[rows["china_share_pct"].notna()].sort_values("year")
+    last = rows.iloc[-1]
+    label, why = rate_share(last["china_share_pct"], last["china_share_qualifier"])
+    return {"label": label,
+            "reason": f"China's share of world {what} was {share_phrase(last)} in {last['year']} ({last['measure']}); {why}.",
+            "evidence": [f"{r['year']}: {share_phrase(r)} ({r['measure']})" for _, r in rows.iterrows()],
+            "conclusion": f"China leads the world in {what}, with {share_phrase(last)} of the total in {last['year']}."}
+
+
+def first_verdict(rows: pd.DataFrame, rivals: pd.DataFrame, subject: str, *, identified: bool = True,
+                  contested: bool = False, whose: str = "the PRC government", extra: str = "") -> dict:
+    """Arguments for the verdict on a claimed "world's first": ``rows`` are the system(s) the claim is read as,
+    ``rivals`` the earlier cases found elsewhere. The weakest basis among ``rows`` counts."""
+    order = {"none": 0, "own_word": 1, "independent": 2}
+    basis = min(rows["basis"], key=order.get)
+    rb = rival_basis(rivals)
+    label, why = rate_first(basis, rb, identified, contested)
+
+    def describe(i, r):
+        when = f", {r['first_public_date']:%d %b %Y}" if pd.notna(r["first_public_date"]) else ""
+        return f"{i} {r['system']} ({r['basis'].replace('_', ' ')}{when})"
+    rival_text = "; ".join(describe(i, r) for i, r in rivals.iterrows())
+    reason = f"{why}: " + "; ".join(describe(i, r) for i, r in rows.iterrows())
+    if rival_text:
+        reason += f". Earlier elsewhere: {rival_text}"
+    names = " and ".join(rivals["system"].str.split(" [(]", regex=True).str[0])
+    earlier = (f"{names} came earlier" if rb == "independent" else
+               f"its own government says the {names} came earlier, without evidence anyone else can check"
+               if rb == "own_word" else "an earlier one is reported elsewhere")
+    both = pd.concat([rows, rivals])
+    return {"label": label, "reason": reason + extra,
+            "evidence": [f"{i}: {r['note']}" for i, r in both.iterrows()],
+            "sources": list(dict.fromkeys(s for ids in both["source_ids"] for s in ids)),
+            "conclusion": first_conclusion(label, subject, whose, earlier, rb == "own_word")}
+
+
+def robotaxi_verdict(pairs: pd.DataFrame, article_date: str) -> dict:
+    """Arguments for "China leads in autonomous driving" on the headline measure, weekly driverless rides of
+    each country's largest service, at the pair nearest the article's date; the latest pair is shown beside it."""
+    when = pd.Timestamp(article_date)
+    at = pairs.loc[(pairs["china_date"] - when).abs().idxmin()]
+    latest = pairs.iloc[-1]
+    label, why = rate_lead(at["ratio"])
+    later = rate_lead(latest["ratio"])[0]
+    behind = pairs["ratio"] < LEAD_ACCURATE
+    since = pairs.loc[behind[::-1].cummin()[::-1], "china_date"].min()  # start of the run of pairs China trails
+
+    def line(r):
+        return (f"{r['china_service']} {r['china_per_week']:,.0f} a week ({r['china_date']:%b %Y}) against "
+                f"{r['us_service']} {r['us_per_week']:,.0f} ({r['us_date']:%b %Y}, {r['us_basis'].replace('_', ' ')}): "
+                f"ratio {r['ratio']:.2f}")
+    return {"label": label,
+            "reason": (f"Nearest the article's date, {line(at)}; {why}. The latest pair gives '{later}' too: {line(latest)}. "
+                       "Before 2024 Apollo Go reported more rides than Waymo, but those counts included rides with a "
+                       "safety operator on board."),
+            "evidence": [line(r) for _, r in pairs.iterrows()],
+            "sources": list(dict.fromkeys(s for ids in pairs["source_ids"] for s in ids)),
+            "conclusion": (f"On weekly driverless rides, the usual measure of robotaxi scale, Waymo in the US has led "
+                           f"Baidu's Apollo Go since {since:%Y} (ratio {at['ratio']:.2f} near the article's date), so China "
+                           "did not lead on that measure, though Apollo Go operates in more cities.")}
