@@ -107,3 +107,36 @@ def test_notebook_follows_the_ev_definition(scratch):
     rows = data.load("industry/byd_tesla")
     expected = {d: int((industry.quarterly_lead(rows, d)["leader"] == "BYD").sum()) for d in counts}
     assert counts == expected and counts["bev_phev"] > counts["bev"]
+
+
+def test_share_verdict_uses_the_latest_year():
+    rows = pd.DataFrame({"year": [2022, 2024], "china_share_pct": [45.0, 60.0], "china_share_qualifier": ["eq", "gt"],
+                         "measure": ["sales", "sales"]})
+    v = industry.share_verdict(rows, "widget sales")
+    assert v["label"] == "accurate" and "more than 60% of the total in 2024" in v["conclusion"]
+    assert v["evidence"] == ["2022: 45% (sales)", "2024: more than 60% (sales)"]
+    assert industry.share_verdict(rows.iloc[:1], "widget sales")["label"] == "mixed"
+
+
+MIL = pd.DataFrame({
+    "system": ["Claimed (X)", "Rival (Y)", "Rumour (Z)"], "basis": ["independent", "own_word", "independent"],
+    "first_public_date": pd.to_datetime(["2024-12-26", "2020-09-15", "2019-01-01"]),
+    "note": ["n1", "n2", "n3"], "source_ids": [["s1"], ["s2", "s1"], ["s3"]]}, index=["M1", "M2", "M3"])
+
+
+def test_first_verdict_names_whose_word_the_rival_rests_on():
+    v = industry.first_verdict(MIL.loc[["M1"]], MIL.loc[["M2"]], "a widget")
+    assert v["label"] == "mixed" and v["sources"] == ["s1", "s2"]
+    assert "claimed by its own government" in v["conclusion"] and "neither confirmed nor excluded" in v["conclusion"]
+    v = industry.first_verdict(MIL.loc[["M1"]], MIL.loc[["M3"]], "a widget")
+    assert v["label"] == "mixed" and "Rival" not in v["conclusion"] and "Rumour came earlier" in v["conclusion"]
+    v = industry.first_verdict(MIL.loc[["M1", "M2"]], MIL.iloc[:0], "a widget")
+    assert v["label"] == "mostly accurate"  # the weakest basis among the systems counts
+
+
+def test_robotaxi_verdict_rates_the_pair_nearest_the_article():
+    pairs = industry.matched_pairs(RIDES, window_days=400)
+    v = industry.robotaxi_verdict(pairs, "2025-02-28")
+    assert v["label"] == "false" and "ratio 0.40" in v["conclusion"] and "every pair" not in v["conclusion"]
+    assert industry.lead_conclusion("accurate", pairs.iloc[1]).endswith("China led on that measure.")
+    assert v["sources"] == ["a", "b", "c"]  # "d" is nobody's nearest US figure

@@ -221,7 +221,7 @@ def first_verdict(rows: pd.DataFrame, rivals: pd.DataFrame, subject: str, *, ide
         reason += f". Earlier elsewhere: {rival_text}"
     names = " and ".join(rivals["system"].str.split(" [(]", regex=True).str[0])
     earlier = (f"{names} came earlier" if rb == "independent" else
-               f"its own government says the {names} came earlier, without evidence anyone else can check"
+               f"an earlier {names} is claimed by its own government without evidence others can check"
                if rb == "own_word" else "an earlier one is reported elsewhere")
     both = pd.concat([rows, rivals])
     return {"label": label, "reason": reason + extra,
@@ -251,6 +251,19 @@ def robotaxi_verdict(pairs: pd.DataFrame, article_date: str) -> dict:
                        "safety operator on board."),
             "evidence": [line(r) for _, r in pairs.iterrows()],
             "sources": list(dict.fromkeys(s for ids in pairs["source_ids"] for s in ids)),
-            "conclusion": (f"On weekly driverless rides, the usual measure of robotaxi scale, Waymo in the US has led "
-                           f"Baidu's Apollo Go since {since:%Y} (ratio {at['ratio']:.2f} near the article's date), so China "
-                           "did not lead on that measure, though Apollo Go operates in more cities.")}
+            "conclusion": lead_conclusion(label, at, since if latest["ratio"] < LEAD_ACCURATE else None)}
+
+
+def lead_conclusion(label: str, at: pd.Series, since=None) -> str:
+    """One sentence for the robotaxi verdict, from the label and the pair it rests on."""
+    cn, us, ratio = at["china_service"], at["us_service"], at["ratio"]
+    head = "On weekly driverless rides, the usual measure of robotaxi scale, "
+    if label == "false":
+        run = f", as in every pair since {since:%Y}" if since is not None and pd.notna(since) else ""
+        return (f"{head}{us} in the US carried more riders than {cn} in China near the article's date (ratio "
+                f"{ratio:.2f}){run}, so China did not lead on that measure.")
+    if label == "mixed":
+        return (f"{head}{cn} in China and {us} in the US were near parity at the article's date (ratio {ratio:.2f}), "
+                "so no lead can be called on that measure.")
+    return (f"{head}{cn} in China carried more riders than {us} in the US near the article's date (ratio "
+            f"{ratio:.2f}), so China led on that measure.")
