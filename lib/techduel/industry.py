@@ -267,3 +267,16 @@ def lead_conclusion(label: str, at: pd.Series, since=None) -> str:
                 "so no lead can be called on that measure.")
     return (f"{head}{cn} in China carried more riders than {us} in the US near the article's date (ratio "
             f"{ratio:.2f}), so China led on that measure.")
+
+
+def measure_text(table: pd.DataFrame, measure: str, country: str) -> str:
+    """One figure of ``data/industry/autonomy_measures.csv`` as words, e.g. 'more than 140 million km (Nov 2025)'."""
+    hit = table[(table["measure"] == measure) & (table["country"] == country)]
+    if hit.empty:
+        raise KeyError(f"no '{measure}' figure for {country} in the autonomy measures")
+    r = hit.iloc[0]
+    v = r["value"]
+    num = f"{v / 1e6:g} million" if v >= 1e6 else f"{v:,.0f}" if v >= 100 else f"{v:g}"
+    unit = "%" if r["unit"] == "percent" else f" {r['unit']}"
+    when = f" ({r['date']:%b %Y})" if pd.notna(r["date"]) else " (undated page)"
+    return f"{r['service']} {QUALIFIER_WORDS.get(r['qualifier'], '').replace('just under ', 'under ')}{num}{unit}{when}"
