@@ -68,7 +68,8 @@ def rate_first(basis: str, rival: str = "none", identified: bool = True, contest
     if basis == "none":
         return "unverifiable", "no public source establishes the system with the claimed attributes"
     if contested:
-        return "unverifiable", "the system's claimed attributes rest on its builder's word and independent analysts dispute them"
+        return "unverifiable", ("the system's claimed attributes rest on its builder's word, and independent analysts "
+                                "or reporting dispute them")
     if rival == "independent":
         return "mixed", "the system is documented, but an earlier one elsewhere is documented too"
     if rival == "own_word":
@@ -177,10 +178,10 @@ def rate_lead(ratio: float) -> tuple[str, str]:
     rule = (f"China/US ratio >= {LEAD_ACCURATE:g} = accurate, {LEAD_MIXED:g}-{LEAD_ACCURATE:g} = mixed "
             f"(near parity for self-reported counts), below {LEAD_MIXED:g} = false")
     if ratio >= LEAD_ACCURATE:
-        return "accurate", f"ratio {ratio:.2f} ({rule})"
+        return "accurate", f"rule: {rule}"
     if ratio >= LEAD_MIXED:
-        return "mixed", f"ratio {ratio:.2f} ({rule})"
-    return "false", f"ratio {ratio:.2f} ({rule})"
+        return "mixed", f"rule: {rule}"
+    return "false", f"rule: {rule}"
 
 
 # --- verdict arguments (the notebook passes these to claims.verdict) -----------------------------------------
