@@ -343,13 +343,18 @@ def check_caps(verdicts: pd.DataFrame) -> None:
 
 
 def scoreboard(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """Every ledger claim with its verdict, ``pending`` where no notebook has judged it yet."""
+    """Every ledger claim with its verdict (``pending`` where no notebook has judged it yet), the evidence
+    strength behind it, the scale it is rated on (``fact`` or ``forecast``) and whether it counts in a tally:
+    a claim that ``depends_on`` another (a dependent detail of one sentence) is listed but counted once, with
+    the claim it depends on."""
     led = ledger()[["claim_id", "line", "thread", "claim", "kind", "depends_on"]]
-    v = verdicts[["claim_id", "verdict", "conclusion", "notebook", "strength"]]
+    v = verdicts.reindex(columns=["claim_id", "verdict", "conclusion", "notebook", "strength", "as_of"])
     board = led.merge(v, on="claim_id", how="left")
     board["verdict"] = board["verdict"].fillna("pending")
-    for col in ("conclusion", "notebook", "strength", "depends_on"):
-        board[col] = board[col].fillna("")
+    for col in ("conclusion", "notebook", "strength", "depends_on", "as_of"):
+        board[col] = board[col].fillna("").astype(str)
+    board["scale"] = board["kind"].map(lambda k: "forecast" if k == "forecast" else "fact")
+    board["counted"] = board["depends_on"] == ""
     return board
 
 
@@ -365,7 +370,8 @@ def claimreview(verdicts: pd.DataFrame, article: dict, page_url: dict[str, str],
     for _, v in verdicts.sort_values("claim_id").iterrows():
         rating = {"@type": "Rating", "ratingValue": int(v["rating"]), "bestRating": BEST, "worstRating": WORST,
                   "alternateName": v["verdict"],
-                  "ratingExplanation": f"{v['conclusion']} Evidence strength: {v['strength']}."}
+                  "ratingExplanation": f"{v['conclusion']} Evidence strength: {v['strength']}."
+                                       + (f" As of {v['as_of']}." if isinstance(v.get("as_of"), str) and v["as_of"] else "")}
         item = {"@type": "Claim",
                 "author": {"@type": "Person" if article.get("author") else "Organization",
                            "name": article.get("author") or article["publisher"]},

@@ -196,22 +196,51 @@ def reason(o: Outcome, criterion: pd.Series, article: pd.Timestamp) -> str:
     return told
 
 
+def _clause(text: str) -> str:
+    """A finding as a clause after a colon: first letter lowered unless it starts an acronym or a name."""
+    text = text.rstrip(".")
+    return text[0].lower() + text[1:] if len(text) > 1 and text[1].islower() and text.split()[0] not in NAMES else text
+
+
+NAMES = ("China", "China's", "Chinese", "Russia", "Russia's", "Alibaba", "Huawei", "Tencent", "Trump", "Nvidia",
+         "Four", "The")  # words a finding may start with that keep their capital ("The" is lowered below)
+
+
+def _and(items) -> str:
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def _finding(o: Outcome, bears: str, parts=(), on=None) -> str:
+    """The finding of the latest matching item (of the item dated ``on``, when given)."""
+    rows = o.used[(o.used["bears"] == bears) & (o.used["part"].isin(parts) if parts else True)]
+    if on is not None:
+        rows = rows[rows["date"] == on]
+    if rows.empty:
+        return ""
+    text = _clause(rows.sort_values("date").iloc[-1]["finding"])
+    return text[0].lower() + text[1:] if text.startswith("The ") else text
+
+
 def conclusion(o: Outcome, criterion: pd.Series, speaking: tuple[str, ...] = ()) -> str:
-    """One self-standing sentence; names the party whose word the verdict rests on when it is theirs alone."""
-    whose = f" on the word of {', '.join(speaking)} alone" if speaking else ""
-    as_of = _d(o.as_of)
+    """One self-standing sentence saying what happened; it names the party whose word the verdict rests on
+    when the evidence is theirs alone."""
+    whose = f", on the word of {_and(speaking)} alone" if speaking else ""
+    as_of, horizon = _d(o.as_of), _d(criterion["horizon"])
     if o.label == CAME:
-        return f"As of {as_of}, the criterion was met{whose}: every part of it happened by {_d(o.resolved_on)}."
+        return f"As of {as_of}, the forecast had come true by {_d(o.resolved_on)}{whose}: {_finding(o, 'meets', on=o.resolved_on)}."
     if o.label == PARTLY:
-        return (f"As of {as_of}, the horizon of {_d(criterion['horizon'])} has passed with only part of the criterion "
-                f"met ({', '.join(o.met + o.partly)} of {', '.join(o.parts)}){whose}.")
+        done = _and(o.met + o.partly)
+        return (f"As of {as_of}, only part of the forecast ({done}, of {_and(o.parts)}) was met by its horizon of "
+                f"{horizon}{whose}: {_finding(o, 'meets', o.met) or _finding(o, 'partly')}.")
     if o.label == MISSED:
-        return (f"As of {as_of}, the criterion was not met{whose}: the evidence shows "
-                f"{', '.join(o.against)} falling short by {_d(o.resolved_on)}.")
+        return (f"As of {as_of}, the forecast had not come true by {_d(o.resolved_on)}{whose}: "
+                f"{_finding(o, 'against')}.")
     if o.label == OPEN:
-        return f"As of {as_of}, the horizon has passed and no dated record settles the criterion either way."
-    so_far = f"; met so far: {', '.join(o.met)}" if o.met else ""
-    return f"As of {as_of}, the horizon of {_d(criterion['horizon'])} has not passed and the criterion is not yet settled{so_far}."
+        return f"As of {as_of}, the horizon of {horizon} has passed and no dated record settles the forecast either way."
+    so_far = (f"; so far the evidence meets the {_and(o.met)} part{'s' if len(o.met) > 1 else ''} of the criterion"
+              if o.met else "")
+    return f"As of {as_of}, it is too early to tell: the horizon is {horizon}{so_far}."
 
 
 def evidence_lines(o: Outcome) -> list[str]:
@@ -278,3 +307,37 @@ def timeline_figure(criteria: pd.DataFrame, evidence: pd.DataFrame, outcomes: li
     plotted = pd.DataFrame(rows, columns=["claim_id", "date", "what"])
     plotted["date"] = pd.to_datetime(plotted["date"]).dt.strftime("%Y-%m-%d")
     return fig, plotted
+
+
+# --- forecasts judged by another thread, and presupposed facts -----------------------------------------------
+
+def linked(criteria: pd.DataFrame, folder: str = "notebooks") -> pd.DataFrame:
+    """Forecasts that are claims of another thread: their verdict as that thread's notebook records it (read
+    back, never judged twice)."""
+    from . import claims, paths
+
+    rows = []
+    for _, c in criteria[criteria["judged_in"].fillna("").astype(bool)].iterrows():
+        nb = paths.resolve(folder) / f"{c['judged_in']}.ipynb"
+        found = claims.read_verdicts([nb]) if nb.exists() else pd.DataFrame(columns=["claim_id"])
+        hit = found[found["claim_id"] == c["claim_id"]]
+        v = hit.iloc[0] if not hit.empty else None
+        rows.append({"claim_id": c["claim_id"], "criterion": c["criterion"], "horizon": c["horizon"],
+                     "judged in": c["judged_in"], "verdict there": v["verdict"] if v is not None else "not yet judged",
+                     "strength": v["strength"] if v is not None else "",
+                     "conclusion there": v["conclusion"] if v is not None else ""})
+    return pd.DataFrame(rows, columns=["claim_id", "criterion", "horizon", "judged in", "verdict there", "strength",
+                                       "conclusion there"])
+
+
+def links_markdown(table: pd.DataFrame):
+    from IPython.display import Markdown
+
+    lines = [f"* [{r['claim_id']}]({r['judged in']}.ipynb#{r['claim_id']}) — judged in `{r['judged in']}`: "
+             f"**{r['verdict there']}**" + (f" ({r['strength']})" if r["strength"] else "") for _, r in table.iterrows()]
+    return Markdown("\n".join(lines) or "No forecast of this ledger is judged by another thread.")
+
+
+def fact_lines(facts: pd.DataFrame) -> list[str]:
+    return [(f"{r['date']:%Y-%m-%d} " if pd.notna(r["date"]) else "") + f"[{r['bears']}] {r['finding']}"
+            for _, r in facts.iterrows()]
