@@ -155,8 +155,9 @@ def test_claimreview_structure(built):
         assert item["appearance"]["url"] == article["url"] and item["appearance"]["headline"] == article["title"]
         rating = r["reviewRating"]
         assert rating["@type"] == "Rating" and rating["bestRating"] == 5 and rating["worstRating"] == 1
-        assert rating["alternateName"] in claims.LABELS
-        assert rating["ratingValue"] == claims.SCALE[rating["alternateName"]][0]
+        scale = claims.FORECAST_SCALE if rating["alternateName"] in claims.FORECAST_SCALE else claims.SCALE
+        assert rating["alternateName"] in scale  # a fact label, or a forecast label for a forecast
+        assert rating["ratingValue"] == scale[rating["alternateName"]][0]
         assert rating["ratingExplanation"].endswith(".") and "Evidence strength: " in rating["ratingExplanation"]
         page, _, anchor = r["url"].partition("#")
         assert (built / "site" / page).exists() and anchor.startswith("C")

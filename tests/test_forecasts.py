@@ -162,3 +162,19 @@ def test_record_names_the_party_when_the_evidence_is_theirs_alone(real, emitted)
     p = emitted[-1]
     assert p["strength"] == "interested party only" and "Alibaba" in p["conclusion"]
     assert "squidsite-2025-02-reuters-deepseek-cloud" in p["context"]  # before the article: shown, not counted
+
+
+def test_forecast_verdicts_export_as_valid_claimreview(emitted):
+    two = _ids("established", "")[:2]
+    claims.verdict("C154", "came true", "r", ["x"], two, conclusion="It did.", as_of="2025-04-01")
+    claims.verdict("C156", "too early to tell", "r", [], [], conclusion="Not yet.", as_of="2025-04-01")
+    rows = pd.DataFrame([{**p, "notebook": "09_forecasts_in_hindsight"} for p in emitted])
+    art = {"author": "", "publisher": "P", "date": "2025-03-03", "url": "u", "title": "t"}
+    reviews = claims.claimreview(rows, art, {"09_forecasts_in_hindsight": "09.html"}, "2026-12-01")
+    by = {r["url"].split("#")[1]: r["reviewRating"] for r in reviews}
+    assert by["C154"]["alternateName"] == "came true" and by["C154"]["ratingValue"] == 5
+    assert by["C156"]["alternateName"] == "too early to tell" and by["C156"]["ratingValue"] == -1
+    for r in by.values():
+        assert r["worstRating"] == 1 and r["bestRating"] == 5
+        assert r["ratingValue"] == -1 or r["worstRating"] <= r["ratingValue"] <= r["bestRating"]
+        assert r["ratingExplanation"].endswith("As of 2025-04-01.")

@@ -61,3 +61,29 @@ def test_corrections_log_is_read_and_validated():
     log = overview.corrections()
     assert list(log.columns) == ["date", "target", "change", "old", "new", "why", "source_ids"]
     assert len(log) == len(data.load("corrections"))
+
+
+def _verdicts(ids):
+    led = claims.ledger().set_index("claim_id")
+    return pd.DataFrame([{"claim_id": c, "verdict": "came true" if led.at[c, "kind"] == "forecast" else "accurate",
+                          "conclusion": "c.", "notebook": "09_forecasts_in_hindsight", "strength": "confirmed",
+                          "as_of": "2026-12-01" if led.at[c, "kind"] == "forecast" else ""} for c in ids])
+
+
+def test_site_index_shows_forecasts_apart_strength_and_the_corrections_log(tmp_path):
+    from techduel import site
+
+    page = site._index([], _verdicts(["C046", "C154"]), tmp_path)
+    assert "<h3>Forecasts</h3>" in page and "<h3>Factual claims and presuppositions</h3>" in page
+    facts, forecasts = page.split("<h3>Forecasts</h3>")[0], page.split("<h3>Forecasts</h3>")[1]
+    assert "C154" not in facts.split("<h3>Factual claims")[1] and "C154" in forecasts
+    assert "as of 2026-12-01" in forecasts and "<td>confirmed</td>" in page
+    assert 'id="corrections"' in page and "C150" in page.split('id="corrections"')[1]
+    assert "claims judged so far" in page and "pending" in page
+
+
+def test_site_index_says_nothing_is_pending_when_nothing_is(tmp_path):
+    from techduel import site
+
+    page = site._index([], _verdicts(list(claims.ledger()["claim_id"])), tmp_path)
+    assert "pending" not in page.lower() and "are judged" in page
