@@ -268,7 +268,7 @@ def timeline_figure(criteria: pd.DataFrame, evidence: pd.DataFrame, outcomes: li
     from . import claims, plotting
 
     crit = criteria.set_index("claim_id")
-    fig, ax = plotting.figure(title, "Date", "", size=(10, 5.6))
+    fig, ax = plotting.figure(title, "Date", "", size=(11.5, 5.6))
     right = max(as_of, evidence["date"].max()) + pd.Timedelta(days=120)
     order = [o.claim_id for o in outcomes]
     y = {cid: i for i, cid in enumerate(order)}
@@ -278,7 +278,7 @@ def timeline_figure(criteria: pd.DataFrame, evidence: pd.DataFrame, outcomes: li
         for bears, g in ev.groupby("bears"):
             shown = g[g["date"] <= as_of]
             ax.scatter(shown["date"], [y[o.claim_id]] * len(shown), marker=MARKS[bears], s=30, color="#555555",
-                       zorder=3, label=f"evidence: {bears}")
+                       zorder=5 if bears == "against" else 3, label=f"evidence: {bears}")
             rows += [{"claim_id": o.claim_id, "date": d, "what": f"evidence ({bears})"} for d in shown["date"]]
         horizon = pd.Timestamp(crit.at[o.claim_id, "horizon"])
         if horizon <= right:
@@ -303,7 +303,8 @@ def timeline_figure(criteria: pd.DataFrame, evidence: pd.DataFrame, outcomes: li
     ax.grid(axis="y", visible=False)
     handles, labels = ax.get_legend_handles_labels()
     unique = dict(zip(labels, handles))
-    ax.legend(unique.values(), unique.keys(), loc="lower right", fontsize=7, ncols=2)
+    ax.legend(unique.values(), unique.keys(), loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
+              frameon=False)
     plotted = pd.DataFrame(rows, columns=["claim_id", "date", "what"])
     plotted["date"] = pd.to_datetime(plotted["date"]).dt.strftime("%Y-%m-%d")
     return fig, plotted
