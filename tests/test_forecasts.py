@@ -178,3 +178,13 @@ def test_forecast_verdicts_export_as_valid_claimreview(emitted):
         assert r["worstRating"] == 1 and r["bestRating"] == 5
         assert r["ratingValue"] == -1 or r["worstRating"] <= r["ratingValue"] <= r["bestRating"]
         assert r["ratingExplanation"].endswith("As of 2025-04-01.")
+
+
+def test_conclusions_read_as_one_sentence_with_the_finding_as_a_clause(real):
+    criteria, evidence, article = real
+    crit = criteria.set_index("claim_id", drop=False)
+    for o in fc.judge_all(criteria, evidence, article, "2026-12-01"):
+        text = fc.conclusion(o, crit.loc[o.claim_id])
+        assert text.startswith("As of 1 December 2026") and text.endswith(".") and ". " not in text[:-1]
+        head, _, clause = text.partition(": ")
+        assert not clause or not clause[0].isupper() or clause.split()[0] in fc.NAMES or clause[:2].isupper()

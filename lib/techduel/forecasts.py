@@ -190,7 +190,7 @@ def reason(o: Outcome, criterion: pd.Series, article: pd.Timestamp) -> str:
     horizon = pd.Timestamp(criterion["horizon"])
     told = (f"Criterion: {criterion['criterion']} Horizon: {_d(horizon)} ({criterion['horizon_reason']}) "
             f"Counted: evidence dated after the article ({_d(article)}) and on or before {_d(o.as_of)}; "
-            f"{len(o.used)} item(s). Parts met: {', '.join(o.met) or 'none'} of {', '.join(o.parts)}"
+            f"{len(o.used)} item(s). Parts met: {', '.join(o.met) or 'none'} (of {', '.join(o.parts)})"
             + (f"; met in part: {', '.join(o.partly)}" if o.partly else "")
             + (f"; evidence against: {', '.join(o.against)}" if o.against else "") + ".")
     return told
@@ -203,7 +203,7 @@ def _clause(text: str) -> str:
 
 
 NAMES = ("China", "China's", "Chinese", "Russia", "Russia's", "Alibaba", "Huawei", "Tencent", "Trump", "Nvidia",
-         "Four", "The")  # words a finding may start with that keep their capital ("The" is lowered below)
+         "The")  # words a finding may start with that keep their capital ("The" is lowered below)
 
 
 def _and(items) -> str:
