@@ -157,10 +157,12 @@ def test_record_names_the_party_when_the_evidence_is_theirs_alone(real, emitted)
     c = criteria.set_index("claim_id").loc["C150"].copy()
     c["claim_id"] = "C150"
     o = fc.judge(c, evidence, article, "2026-12-01")
-    assert o.label == "partly came true" and o.met == ("Alibaba",)
+    assert o.label == "partly came true" and o.met == ("Alibaba", "Huawei")  # Tencent: no record after the article
     fc.record(o, c, evidence, article)
     p = emitted[-1]
-    assert p["strength"] == "interested party only" and "Alibaba" in p["conclusion"]
+    assert p["strength"] == "interested party only"
+    assert "Alibaba" in p["conclusion"] and "Huawei" in p["conclusion"]
+    assert "DeepSeek-V4" not in p["conclusion"]  # a part met after the horizon is not what the verdict rests on
     assert "squidsite-2025-02-reuters-deepseek-cloud" in p["context"]  # before the article: shown, not counted
 
 

@@ -211,11 +211,13 @@ def _and(items) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
 
-def _finding(o: Outcome, bears: str, parts=(), on=None) -> str:
-    """The finding of the latest matching item (of the item dated ``on``, when given)."""
+def _finding(o: Outcome, bears: str, parts=(), on=None, until=None) -> str:
+    """The finding of the latest matching item (of the item dated ``on``, or the latest up to ``until``)."""
     rows = o.used[(o.used["bears"] == bears) & (o.used["part"].isin(parts) if parts else True)]
     if on is not None:
         rows = rows[rows["date"] == on]
+    if until is not None:
+        rows = rows[rows["date"] <= pd.Timestamp(until)]
     if rows.empty:
         return ""
     text = _clause(rows.sort_values("date").iloc[-1]["finding"])
@@ -232,7 +234,7 @@ def conclusion(o: Outcome, criterion: pd.Series, speaking: tuple[str, ...] = ())
     if o.label == PARTLY:
         done = _and(o.met + o.partly)
         return (f"As of {as_of}, only part of the forecast ({done}, of {_and(o.parts)}) was met by its horizon of "
-                f"{horizon}{whose}: {_finding(o, 'meets', o.met) or _finding(o, 'partly')}.")
+                f"{horizon}{whose}: {_finding(o, 'meets', o.met, until=criterion['horizon']) or _finding(o, 'partly')}.")
     if o.label == MISSED:
         return (f"As of {as_of}, the forecast had not come true by {_d(o.resolved_on)}{whose}: "
                 f"{_finding(o, 'against')}.")
