@@ -91,7 +91,7 @@ def figure(board: pd.DataFrame, title: str, scale: str = "fact"):
         left = left + table[label]
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
-    ax.legend(ncols=min(4, len(table.columns)), loc="lower right", fontsize=8)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)  # never over a bar
     data_ = table.reset_index().melt(id_vars="thread", var_name="verdict", value_name="claims")
     return fig, data_
 
