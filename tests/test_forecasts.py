@@ -190,3 +190,14 @@ def test_conclusions_read_as_one_sentence_with_the_finding_as_a_clause(real):
         assert text.startswith("As of 1 December 2026") and text.endswith(".") and ". " not in text[:-1]
         head, _, clause = text.partition(": ")
         assert not clause or not clause[0].isupper() or clause.split()[0] in fc.NAMES or clause[:2].isupper()
+
+
+def test_linked_forecasts_are_read_from_the_thread_that_judges_them(real, tmp_path, monkeypatch):
+    criteria, _, _ = real
+    from techduel import paths
+
+    monkeypatch.setattr(paths, "resolve", lambda folder: tmp_path)  # no notebook there yet
+    table = fc.linked(criteria, "anywhere")
+    assert list(table["claim_id"]) == ["C058"] and table.iloc[0]["judged in"] == "07_industrial_leadership"
+    assert table.iloc[0]["verdict there"] == "not yet judged" and table.iloc[0]["strength"] == ""
+    assert "nan" not in fc.links_markdown(table).data

@@ -327,10 +327,15 @@ def linked(criteria: pd.DataFrame, folder: str = "notebooks") -> pd.DataFrame:
         v = hit.iloc[0] if not hit.empty else None
         rows.append({"claim_id": c["claim_id"], "criterion": c["criterion"], "horizon": c["horizon"],
                      "judged in": c["judged_in"], "verdict there": v["verdict"] if v is not None else "not yet judged",
-                     "strength": v["strength"] if v is not None else "",
-                     "conclusion there": v["conclusion"] if v is not None else ""})
+                     "strength": _text_or_blank(v, "strength"), "conclusion there": _text_or_blank(v, "conclusion")})
     return pd.DataFrame(rows, columns=["claim_id", "criterion", "horizon", "judged in", "verdict there", "strength",
                                        "conclusion there"])
+
+
+def _text_or_blank(row, name: str) -> str:
+    """A field of a verdict read back; blank when absent (verdicts recorded before the field existed)."""
+    value = None if row is None else row.get(name)
+    return value if isinstance(value, str) else ""
 
 
 def links_markdown(table: pd.DataFrame):
