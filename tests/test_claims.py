@@ -129,7 +129,8 @@ def test_committed_notebooks_judge_each_claim_once_and_pending_are_listed(capsys
     pending = claims.pending(verdicts)
     board = claims.scoreboard(verdicts)
     assert len(board) == len(claims.ledger())
-    assert set(board["verdict"]) <= set(claims.LABELS) | {"pending"}
+    assert set(board["verdict"]) <= set(claims.LABELS) | set(claims.FORECAST_LABELS) | {"pending"}
+    assert set(board.loc[board["scale"] == "forecast", "verdict"]) <= set(claims.FORECAST_LABELS) | {"pending"}
     with capsys.disabled():
         print(f"\n{len(pending)} of {len(board)} claims pending: " + ", ".join(pending["claim_id"]))
 

@@ -201,3 +201,15 @@ def test_linked_forecasts_are_read_from_the_thread_that_judges_them(real, tmp_pa
     assert list(table["claim_id"]) == ["C058"] and table.iloc[0]["judged in"] == "07_industrial_leadership"
     assert table.iloc[0]["verdict there"] == "not yet judged" and table.iloc[0]["strength"] == ""
     assert "nan" not in fc.links_markdown(table).data
+
+
+def test_another_defensible_horizon_is_shown_with_the_label_it_gives(real):
+    criteria, evidence, article = real
+    crit = criteria.set_index("claim_id", drop=False)
+    c = crit.loc["C151"]
+    o = fc.judge(c, evidence, article, "2026-12-01")
+    taken, other = fc.readings(o, c, evidence, article)
+    assert taken.chosen and taken.label == o.label == "did not come true"
+    assert not other.chosen and other.label == "too early to tell"  # open-ended to 2030: not yet resolved
+    assert fc.readings(fc.judge(crit.loc["C153"], evidence, article, "2026-12-01"), crit.loc["C153"], evidence,
+                       article) == []

@@ -153,6 +153,21 @@ def latest(evidence: pd.DataFrame) -> pd.Timestamp:
     return max(read, evidence["date"].max())
 
 
+def readings(o: Outcome, criterion: pd.Series, evidence: pd.DataFrame, article: pd.Timestamp) -> list:
+    """Where the article gives no horizon and another is defensible: both horizons, with the label each gives
+    as of the same date (the one we take is chosen, with its reason)."""
+    from . import evidence as ev_
+
+    alt = criterion.get("alt_horizon")
+    if alt is None or pd.isna(alt):
+        return []
+    moved = criterion.copy()
+    moved["horizon"] = pd.Timestamp(alt)
+    other = judge(moved, evidence, article, o.as_of)
+    return [ev_.Reading(f"horizon {_d(criterion['horizon'])}", o.label, chosen=True, why=criterion["horizon_reason"]),
+            ev_.Reading(f"horizon {_d(alt)}: {criterion['alt_reason']}", other.label)]
+
+
 def record(o: Outcome, criterion: pd.Series, evidence: pd.DataFrame, article: pd.Timestamp) -> None:
     """Show and record the verdict of one forecast as of its date: the shared rule label, capped by the
     strength of the evidence it used (the conclusion names the party when the evidence is theirs alone)."""
@@ -169,6 +184,7 @@ def record(o: Outcome, criterion: pd.Series, evidence: pd.DataFrame, article: pd
                     f"records bearing on: {criterion['criterion']}")
     claims.verdict(o.claim_id, o.label, reason(o, criterion, article), evidence_lines(o), o.sources,
                    conclusion=conclusion(shown, criterion, speaking), searched=searched,
+                   readings=readings(o, criterion, evidence, article),
                    context=context_sources(evidence, o.claim_id, o.sources), as_of=f"{o.as_of:%Y-%m-%d}")
 
 
