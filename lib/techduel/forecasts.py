@@ -246,16 +246,19 @@ def conclusion(o: Outcome, criterion: pd.Series, speaking: tuple[str, ...] = ())
     whose = f", on the word of {_and(speaking)} alone" if speaking else ""
     as_of, horizon = _d(o.as_of), _d(criterion["horizon"])
     if o.label == CAME:
-        return f"As of {as_of}, the forecast had come true by {_d(o.resolved_on)}{whose}: {_finding(o, 'meets', on=o.resolved_on)}."
+        what = _finding(o, "meets", on=o.resolved_on)
+        return f"As of {as_of}, the forecast had come true by {_d(o.resolved_on)}{whose}: {what}."
     if o.label == PARTLY:
         done = _and(o.met + o.partly)
+        what = _finding(o, "meets", o.met, until=criterion["horizon"]) or _finding(o, "partly")
         return (f"As of {as_of}, only part of the forecast ({done}, of {_and(o.parts)}) was met by its horizon of "
-                f"{horizon}{whose}: {_finding(o, 'meets', o.met, until=criterion['horizon']) or _finding(o, 'partly')}.")
+                f"{horizon}{whose}: {what}.")
     if o.label == MISSED:
         return (f"As of {as_of}, the forecast had not come true by {_d(o.resolved_on)}{whose}: "
                 f"{_finding(o, 'against')}.")
     if o.label == OPEN:
-        return f"As of {as_of}, the horizon of {horizon} has passed and no dated record settles the forecast either way."
+        return (f"As of {as_of}, the horizon of {horizon} has passed and no dated record settles the forecast "
+                "either way.")
     so_far = (f"; so far the evidence meets the {_and(o.met)} part{'s' if len(o.met) > 1 else ''} of the criterion"
               if o.met else "")
     return f"As of {as_of}, it is too early to tell: the horizon is {horizon}{so_far}."
@@ -358,7 +361,8 @@ def links_markdown(table: pd.DataFrame):
     from IPython.display import Markdown
 
     lines = [f"* [{r['claim_id']}]({r['judged in']}.ipynb#{r['claim_id']}) — judged in `{r['judged in']}`: "
-             f"**{r['verdict there']}**" + (f" ({r['strength']})" if r["strength"] else "") for _, r in table.iterrows()]
+             f"**{r['verdict there']}**" + (f" ({r['strength']})" if r["strength"] else "")
+             for _, r in table.iterrows()]
     return Markdown("\n".join(lines) or "No forecast of this ledger is judged by another thread.")
 
 
