@@ -213,3 +213,10 @@ def test_another_defensible_horizon_is_shown_with_the_label_it_gives(real):
     assert not other.chosen and other.label == "too early to tell"  # open-ended to 2030: not yet resolved
     assert fc.readings(fc.judge(crit.loc["C153"], evidence, article, "2026-12-01"), crit.loc["C153"], evidence,
                        article) == []
+
+
+def test_a_forecast_with_no_evidence_yet_says_what_was_searched(real, emitted):
+    criteria, evidence, article = real
+    c = criteria.set_index("claim_id", drop=False).loc["C156"]
+    fc.record(fc.judge(c, evidence, article, article), c, evidence, article)
+    assert emitted[-1]["verdict"] == "too early to tell" and "stored pages" in emitted[-1]["searched"]

@@ -179,7 +179,7 @@ def record(o: Outcome, criterion: pd.Series, evidence: pd.DataFrame, article: pd
     speaking = found.parties if found.level == ev_.INTERESTED else ()
     shown = Outcome(o.claim_id, final, o.as_of, o.resolved_on, o.met, o.partly, o.against, o.parts, o.used)
     searched = ""
-    if final == OPEN:
+    if final == OPEN or o.used.empty:  # say where we looked whenever nothing settles it or nothing counts yet
         searched = ("the stored pages and the thread tables (sanctions, trade, industry, huawei) for dated "
                     f"records bearing on: {criterion['criterion']}")
     claims.verdict(o.claim_id, o.label, reason(o, criterion, article), evidence_lines(o), o.sources,
