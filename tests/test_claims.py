@@ -129,7 +129,8 @@ def test_committed_notebooks_judge_each_claim_once_and_pending_are_listed(capsys
     pending = claims.pending(verdicts)
     board = claims.scoreboard(verdicts)
     assert len(board) == len(claims.ledger())
-    assert set(board["verdict"]) <= set(claims.LABELS) | {"pending"}
+    assert set(board["verdict"]) <= set(claims.LABELS) | set(claims.FORECAST_LABELS) | {"pending"}
+    assert set(board.loc[board["scale"] == "forecast", "verdict"]) <= set(claims.FORECAST_LABELS) | {"pending"}
     with capsys.disabled():
         print(f"\n{len(pending)} of {len(board)} claims pending: " + ", ".join(pending["claim_id"]))
 
@@ -155,8 +156,9 @@ def test_claimreview_structure(built):
         assert item["appearance"]["url"] == article["url"] and item["appearance"]["headline"] == article["title"]
         rating = r["reviewRating"]
         assert rating["@type"] == "Rating" and rating["bestRating"] == 5 and rating["worstRating"] == 1
-        assert rating["alternateName"] in claims.LABELS
-        assert rating["ratingValue"] == claims.SCALE[rating["alternateName"]][0]
+        scale = claims.FORECAST_SCALE if rating["alternateName"] in claims.FORECAST_SCALE else claims.SCALE
+        assert rating["alternateName"] in scale  # a fact label, or a forecast label for a forecast
+        assert rating["ratingValue"] == scale[rating["alternateName"]][0]
         assert rating["ratingExplanation"].endswith(".") and "Evidence strength: " in rating["ratingExplanation"]
         page, _, anchor = r["url"].partition("#")
         assert (built / "site" / page).exists() and anchor.startswith("C")

@@ -172,3 +172,35 @@ def test_check_caps_fails_on_a_verdict_that_breaks_its_cap():
     with pytest.raises(ValueError, match="without what was searched"):
         claims.check_caps(_verdicts([("C046", "unverifiable", [weak], "", "x")]))
     claims.check_caps(_verdicts([("C046", "unverifiable", [weak], "the stored pages", "x")]))
+
+
+# --- forecast caps -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("label, lvl, allowed", [
+    ("came true", "confirmed", "came true"), ("did not come true", "confirmed", "did not come true"),
+    ("came true", "single source", "partly came true"),
+    ("came true", "interested party only", "partly came true"),
+    ("did not come true", "single source", "not resolvable"),  # one voice cannot show that nothing happened
+    ("did not come true", "interested party only", "not resolvable"),
+    ("partly came true", "single source", "partly came true"),
+    ("partly came true", "weak only", "not resolvable"), ("came true", "weak only", "not resolvable"),
+    ("did not come true", "none", "not resolvable"),
+    ("too early to tell", "none", "too early to tell"), ("too early to tell", "weak only", "too early to tell"),
+    ("not resolvable", "none", "not resolvable"),
+])
+def test_forecast_caps(label, lvl, allowed):
+    assert evidence.cap_forecast(label, lvl) == allowed
+    if allowed == label:
+        evidence.check_cap("C000", label, lvl, forecast=True)
+    else:
+        with pytest.raises(ValueError, match="needs stronger evidence"):
+            evidence.check_cap("C000", label, lvl, forecast=True)
+
+
+def test_forecast_caps_cover_every_level_and_only_forecast_labels():
+    assert set(evidence.FORECAST_CAPS) == set(evidence.STRENGTHS)
+    for caps in evidence.FORECAST_CAPS.values():
+        assert set(caps) <= set(claims.FORECAST_SCALE) and set(caps.values()) <= set(claims.FORECAST_SCALE)
+    with pytest.raises(ValueError, match="not one of"):
+        evidence.cap_forecast("came true", "hearsay")

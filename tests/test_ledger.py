@@ -10,7 +10,7 @@ from techduel import data, paths
 
 THREADS = {"deepseek_training_cost", "deepseek_on_small_hardware", "huawei_vertical_integration",
            "east_data_west_computing", "trade_global_south", "sanctions_timeline", "industrial_leadership",
-           "quotes_and_provenance"}
+           "quotes_and_provenance", "forecasts_in_hindsight"}
 
 
 @pytest.fixture(scope="module")

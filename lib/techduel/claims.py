@@ -48,6 +48,10 @@ FORECAST_SCALE: dict[str, tuple[int, str]] = {
 FORECAST_LABELS = tuple(FORECAST_SCALE)
 
 
+# Labels that assert no outcome: they may rest on no source (unverifiable and not resolvable say what was searched).
+OPEN_LABELS = ("unverifiable", "too early to tell", "not resolvable")
+
+
 def scale_for(kind: str) -> dict[str, tuple[int, str]]:
     """The scale a claim of this ledger kind is rated on."""
     return FORECAST_SCALE if kind == "forecast" else SCALE
@@ -173,7 +177,7 @@ def verdict(claim_id: str, label: str, reason: str, evidence: str | Sequence[str
                          f"{', '.join(scale)}")
     sources = list(dict.fromkeys(sources))
     context = [s for s in dict.fromkeys(context) if s not in sources]
-    if not sources and label != "unverifiable":
+    if not sources and label not in OPEN_LABELS:
         raise ValueError(f"verdict on {claim_id} names no source")
     known = set(data.load("sources")["source_id"])
     unknown = [s for s in [*sources, *context] if s not in known]
@@ -185,11 +189,11 @@ def verdict(claim_id: str, label: str, reason: str, evidence: str | Sequence[str
     _check_neutral(claim_id, conclusion, reason)
     parties = list(row["parties"]) if isinstance(row.get("parties"), list) else []
     found = ev.strength(sources, parties)
-    final = ev.cap(label, found.level) if scale is SCALE else label
+    final = ev.cap(label, found.level) if scale is SCALE else ev.cap_forecast(label, found.level)
     if final in ("unverifiable", "not resolvable") and not searched.strip():
         raise ValueError(f"verdict on {claim_id} is '{final}' but does not say what was searched "
                          "(pass searched='what was looked for, and where')")
-    if found.level == ev.INTERESTED and final not in ("unverifiable", "not resolvable"):
+    if found.level == ev.INTERESTED and final not in OPEN_LABELS:
         missing = [p for p in found.parties if p.lower() not in conclusion.lower()]
         if missing:
             raise ValueError(f"verdict on {claim_id} rests on {', '.join(missing)} alone: the conclusion must "
@@ -328,9 +332,10 @@ def check_caps(verdicts: pd.DataFrame) -> None:
         except KeyError as exc:
             problems.append(f"{v['claim_id']}: {exc.args[0]}")
             continue
-        if v["verdict"] in SCALE and ev.cap(v["verdict"], level) != v["verdict"]:
+        capper = ev.cap if v["verdict"] in SCALE else ev.cap_forecast
+        if capper(v["verdict"], level) != v["verdict"]:
             problems.append(f"{v['claim_id']}: '{v['verdict']}' needs stronger evidence than '{level}' "
-                            f"(at most '{ev.cap(v['verdict'], level)}')")
+                            f"(at most '{capper(v['verdict'], level)}')")
         if v["verdict"] in ("unverifiable", "not resolvable") and not (isinstance(v.get("searched"), str)
                                                                         and v["searched"].strip()):
             problems.append(f"{v['claim_id']}: '{v['verdict']}' without what was searched")
@@ -339,13 +344,18 @@ def check_caps(verdicts: pd.DataFrame) -> None:
 
 
 def scoreboard(verdicts: pd.DataFrame) -> pd.DataFrame:
-    """Every ledger claim with its verdict, ``pending`` where no notebook has judged it yet."""
+    """Every ledger claim with its verdict (``pending`` where no notebook has judged it yet), the evidence
+    strength behind it, the scale it is rated on (``fact`` or ``forecast``) and whether it counts in a tally:
+    a claim that ``depends_on`` another (a dependent detail of one sentence) is listed but counted once, with
+    the claim it depends on."""
     led = ledger()[["claim_id", "line", "thread", "claim", "kind", "depends_on"]]
-    v = verdicts[["claim_id", "verdict", "conclusion", "notebook", "strength"]]
+    v = verdicts.reindex(columns=["claim_id", "verdict", "conclusion", "notebook", "strength", "as_of"])
     board = led.merge(v, on="claim_id", how="left")
     board["verdict"] = board["verdict"].fillna("pending")
-    for col in ("conclusion", "notebook", "strength", "depends_on"):
+    for col in ("conclusion", "notebook", "strength", "depends_on", "as_of"):
         board[col] = [x if isinstance(x, str) else "" for x in board[col]]
+    board["scale"] = board["kind"].map(lambda k: "forecast" if k == "forecast" else "fact")
+    board["counted"] = board["depends_on"] == ""
     return board
 
 
@@ -361,7 +371,8 @@ def claimreview(verdicts: pd.DataFrame, article: dict, page_url: dict[str, str],
     for _, v in verdicts.sort_values("claim_id").iterrows():
         rating = {"@type": "Rating", "ratingValue": int(v["rating"]), "bestRating": BEST, "worstRating": WORST,
                   "alternateName": v["verdict"],
-                  "ratingExplanation": f"{v['conclusion']} Evidence strength: {v['strength']}."}
+                  "ratingExplanation": f"{v['conclusion']} Evidence strength: {v['strength']}."
+                                       + (f" As of {v['as_of']}." if isinstance(v.get("as_of"), str) and v["as_of"] else "")}
         item = {"@type": "Claim",
                 "author": {"@type": "Person" if article.get("author") else "Organization",
                            "name": article.get("author") or article["publisher"]},

@@ -27,6 +27,13 @@ confirmed*:
   (``accurate`` → ``mostly accurate``, ``false`` → ``mixed``), and an interested-only conclusion names whose word
   it is. ``weak only`` and ``none`` allow only ``unverifiable`` (one weak page never carries a verdict).
   ``unverifiable`` is always allowed and must say what was searched.
+- **Forecast caps** (:func:`cap_forecast`, the forecast scale of ``claims.FORECAST_SCALE``): a firm outcome
+  (``came true``, ``did not come true``) needs ``confirmed``. With ``single source`` or ``interested party only``,
+  ``came true`` becomes ``partly came true`` (one voice can show that something happened, not that it happened
+  as forecast), and ``did not come true`` becomes ``not resolvable`` (one voice cannot show that nothing
+  happened). ``weak only`` and ``none`` allow no outcome: every outcome label becomes ``not resolvable``.
+  ``too early to tell`` (a statement about the horizon, not the evidence) and ``not resolvable`` are always
+  allowed; ``not resolvable`` must say what was searched.
 """
 
 from __future__ import annotations
@@ -65,6 +72,12 @@ _ONLY_UNVERIFIABLE = {label: "unverifiable" for label in
                       ("accurate", "mostly accurate", "mixed", "misleading", "false")}
 CAPS: dict[str, dict[str, str]] = {CONFIRMED: {}, SINGLE: _SOFTEN, INTERESTED: _SOFTEN,
                                    WEAK: _ONLY_UNVERIFIABLE, NONE: _ONLY_UNVERIFIABLE}
+
+# The same idea on the forecast scale (see the module docstring): strength -> {label: strongest allowed}.
+_FORECAST_SOFTEN = {"came true": "partly came true", "did not come true": "not resolvable"}
+_FORECAST_NONE = {label: "not resolvable" for label in ("came true", "partly came true", "did not come true")}
+FORECAST_CAPS: dict[str, dict[str, str]] = {CONFIRMED: {}, SINGLE: _FORECAST_SOFTEN, INTERESTED: _FORECAST_SOFTEN,
+                                            WEAK: _FORECAST_NONE, NONE: _FORECAST_NONE}
 
 
 @dataclass(frozen=True)
@@ -161,9 +174,16 @@ def cap(label: str, level: str) -> str:
     return CAPS[level].get(label, label)
 
 
-def check_cap(claim_id: str, label: str, level: str) -> None:
-    """Fail when ``label`` is stronger than the evidence allows."""
-    allowed = cap(label, level)
+def cap_forecast(label: str, level: str) -> str:
+    """The strongest forecast label ``level`` allows in place of ``label``."""
+    if level not in FORECAST_CAPS:
+        raise ValueError(f"evidence strength '{level}' is not one of {', '.join(FORECAST_CAPS)}")
+    return FORECAST_CAPS[level].get(label, label)
+
+
+def check_cap(claim_id: str, label: str, level: str, forecast: bool = False) -> None:
+    """Fail when ``label`` is stronger than the evidence allows (on the forecast scale when ``forecast``)."""
+    allowed = (cap_forecast if forecast else cap)(label, level)
     if allowed != label:
         raise ValueError(f"verdict on {claim_id}: '{label}' needs stronger evidence than '{level}'; "
                          f"the most it allows is '{allowed}' ({STRENGTHS[level]})")

@@ -1,13 +1,20 @@
-"""The scoreboard the overview notebook draws: every ledger claim by thread and verdict."""
+"""The scoreboard the overview notebook draws: factual claims and forecasts apart, each by thread and verdict,
+with the evidence strength behind the verdicts and the corrections log.
+
+Tallies count a claim that depends on another (``depends_on`` in the ledger) once, with the claim it depends
+on; the claims table still lists it.
+"""
 
 from __future__ import annotations
 
 
 import pandas as pd
 
-from . import claims, paths, trace
+from . import claims, data, evidence, paths, trace
 
 ORDER = list(claims.LABELS) + ["pending"]
+FORECAST_ORDER = list(claims.FORECAST_LABELS) + ["pending"]
+STRENGTH_ORDER = list(evidence.STRENGTHS)
 
 
 def verdicts_from(folder: str) -> pd.DataFrame:
@@ -23,20 +30,60 @@ def verdicts_from(folder: str) -> pd.DataFrame:
     return verdicts
 
 
-def tally(board: pd.DataFrame) -> pd.DataFrame:
-    """Claims per thread (rows) and verdict (columns, on the scale's order), with a total column."""
-    table = pd.crosstab(board["thread"], board["verdict"])
-    table = table.reindex(columns=[c for c in ORDER if c in table.columns], fill_value=0)
+def _counted(board: pd.DataFrame, scale: str | None) -> pd.DataFrame:
+    rows = board[board["counted"]] if "counted" in board.columns else board
+    if scale is not None and "scale" in rows.columns:
+        rows = rows[rows["scale"] == scale]
+    return rows
+
+
+def tally(board: pd.DataFrame, scale: str | None = None) -> pd.DataFrame:
+    """Claims per thread (rows) and verdict (columns, in the scale's order), with a total column; dependent
+    claims are counted once. ``scale`` ('fact' or 'forecast') keeps one scale's claims."""
+    rows = _counted(board, scale)
+    order = FORECAST_ORDER if scale == "forecast" else ORDER + [c for c in FORECAST_ORDER if c not in ORDER]
+    table = pd.crosstab(rows["thread"], rows["verdict"])
+    table = table.reindex(columns=[c for c in order if c in table.columns], fill_value=0)
     table["total"] = table.sum(axis=1)
     return table
 
 
-def figure(board: pd.DataFrame, title: str):
-    """Horizontal stacked bars: one bar per thread, one colour per verdict (grey for pending)."""
+def strengths(board: pd.DataFrame) -> pd.DataFrame:
+    """Judged claims (dependent ones once) by verdict (rows) and the strength of the evidence behind it."""
+    rows = _counted(board, None)
+    rows = rows[rows["verdict"] != "pending"]
+    table = pd.crosstab(rows["verdict"], rows["strength"].replace("", "(not recorded)"))
+    order = [v for v in ORDER + FORECAST_ORDER if v in table.index]
+    cols = [c for c in STRENGTH_ORDER + ["(not recorded)"] if c in table.columns]
+    return table.reindex(index=order, columns=cols, fill_value=0)
+
+
+def status(board: pd.DataFrame) -> str:
+    """One sentence on what the ledger holds and what is judged, true whatever the state (no 'pending' when
+    nothing is)."""
+    counted = _counted(board, None)
+    facts, fcs = (counted["scale"] == "fact").sum(), (counted["scale"] == "forecast").sum()
+    dependent = int((~board["counted"]).sum())
+    waiting = int((counted["verdict"] == "pending").sum())
+    text = (f"The ledger holds {len(board)} rows: {facts} factual claims and presuppositions and {fcs} forecasts "
+            "counted on the scoreboard")
+    text += (f", plus {dependent} dependent detail{'s' if dependent != 1 else ''} counted once with the claim "
+             "it depends on" if dependent else "")
+    if waiting:
+        return text + f". {len(counted) - waiting} of {len(counted)} claims judged so far; {waiting} pending."
+    return text + f". All {len(counted)} are judged."
+
+
+def figure(board: pd.DataFrame, title: str, scale: str = "fact"):
+    """Horizontal stacked bars: one bar per thread, one colour per verdict (light grey: pending; mid grey:
+    unverifiable or not resolvable)."""
     from . import plotting
 
-    table = tally(board).drop(columns="total")
-    fig, ax = plotting.figure(title, "Number of claims", "", size=(10, 4.8))
+    table = tally(board, scale).drop(columns="total")
+    table = table[table.sum(axis=1) > 0]
+    height = max(2.4, 0.5 * len(table) + 1.6)
+    fig, ax = plotting.figure(title, "Number of claims" if scale == "fact" else "Number of forecasts", "",
+                              size=(10, height))
     left = pd.Series(0, index=table.index)
     for label in table.columns:
         ax.barh(table.index, table[label], left=left, label=label, color=claims.COLOURS[label],
@@ -44,11 +91,15 @@ def figure(board: pd.DataFrame, title: str):
         left = left + table[label]
     ax.invert_yaxis()
     ax.grid(axis="y", visible=False)
-    ax.legend(ncols=min(4, len(table.columns)), loc="lower right", fontsize=8)
-    data = table.reset_index().melt(id_vars="thread", var_name="verdict", value_name="claims")
-    return fig, data
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8, frameon=False)  # never over a bar
+    data_ = table.reset_index().melt(id_vars="thread", var_name="verdict", value_name="claims")
+    return fig, data_
 
 
+def corrections() -> pd.DataFrame:
+    """The corrections log, newest first: every change to a published verdict or figure, with its reason."""
+    log = data.load("corrections")
+    return log.sort_values(["date", "target"], ascending=[False, True], kind="stable")
 
 
 def links(folder: str):

@@ -95,14 +95,12 @@ def _publish_figures(nb, stem: str, site: Path) -> list[dict]:
 
 
 def _index(pages, verdicts, site: Path) -> str:
-    from . import claims
+    from . import claims, evidence, overview
 
     e = html.escape
     art = runner.article()
     board = claims.scoreboard(verdicts)
-    order = list(claims.LABELS) + ["pending"]
-    counts = board.groupby(["thread", "verdict"]).size().unstack(fill_value=0)
-    counts = counts.reindex(columns=[c for c in order if c in counts.columns])
+    counts = overview.tally(board).drop(columns="total")  # both scales; dependent claims counted once
     thread_page = {nb.metadata.get("techduel", {}).get("thread"): path.stem for path, nb, _ in pages}
 
     rows = []
@@ -121,21 +119,35 @@ def _index(pages, verdicts, site: Path) -> str:
         tally = ", ".join(f"{int(n)} {lab}" for lab, n in counts.loc[thread].items() if n)
         rows.append(f"<tr><td>{e(thread)} (notebook not written yet)</td><td></td><td>{e(tally)}</td><td></td></tr>")
 
-    claim_rows = []
+    claim_rows = {"fact": [], "forecast": []}
     for _, c in board.sort_values(["thread", "claim_id"]).iterrows():
         page = c["notebook"] or thread_page.get(c["thread"], "")
         link = f'<a href="{page}.html#{e(c["claim_id"])}">{e(c["claim_id"])}</a>' if c["notebook"] else e(c["claim_id"])
         colour = claims.COLOURS[c["verdict"]]
-        claim_rows.append(f'<tr><td>{link}</td><td>{int(c["line"])}</td><td>{e(c["thread"])}</td>'
-                          f'<td>{e(c["claim"])}</td><td style="background:{colour}">{e(c["verdict"])}</td>'
-                          f'<td>{e(c["conclusion"])}</td></tr>')
+        note = "" if c["counted"] else f' <em>(detail of {e(c["depends_on"])}, counted once)</em>'
+        as_of = f' <em>as of {e(c["as_of"])}</em>' if c["as_of"] else ""
+        claim_rows[c["scale"]].append(
+            f'<tr><td>{link}</td><td>{int(c["line"])}</td><td>{e(c["thread"])}</td><td>{e(c["claim"])}{note}</td>'
+            f'<td style="background:{colour}">{e(c["verdict"])}{as_of}</td><td>{e(c["strength"])}</td>'
+            f'<td>{e(c["conclusion"])}</td></tr>')
+    claim_table = ("<table><tr><th>Claim</th><th>Line</th><th>Thread</th><th>Claim (our paraphrase)</th><th>Verdict</th>"
+                   "<th>Evidence strength</th><th>Conclusion</th></tr>")
     scale = "".join(f"<dt>{e(k)}</dt><dd>{e(v[1])}</dd>" for k, v in claims.SCALE.items())
+    forecast_scale = "".join(f"<dt>{e(k)}</dt><dd>{e(v[1])}</dd>" for k, v in claims.FORECAST_SCALE.items())
+    def caps(table: dict) -> str:
+        return "; ".join(f"{a} → {b}" for a, b in table.items()) or "any label"
+
+    strength_rows = "".join(f"<tr><td>{e(lvl)}</td><td>{e(text)}</td><td>{e(caps(evidence.CAPS[lvl]))}</td>"
+                            f"<td>{e(caps(evidence.FORECAST_CAPS[lvl]))}</td></tr>"
+                            for lvl, text in evidence.STRENGTHS.items())
+    log = overview.corrections()
+    log_rows = "".join(f'<tr><td>{r["date"]:%Y-%m-%d}</td><td>{e(r["target"])}</td><td>{e(r["change"])}</td>'
+                       f'<td>{e(r["old"])}</td><td>{e(r["new"])}</td><td>{e(r["why"])}</td></tr>' for _, r in log.iterrows())
     jsonld = ""
     if (site / "claimreview.jsonld").exists():
         jsonld = ('<script type="application/ld+json">'
                   + (site / "claimreview.jsonld").read_text(encoding="utf-8").replace("</", "<\\/") + "</script>")
     author = art.get("author") or "author not established"
-    judged = int((board["verdict"] != "pending").sum())
     charts = "".join(f'<figure><img src="{f["png"]}" alt="{e(f["alt"])}" style="max-width:100%">'
                      f'<figcaption>{e(f["title"])}. <a href="{f["csv"]}">Data plotted (CSV)</a></figcaption></figure>'
                      for path, _, figs in pages if path.stem.startswith("00_") for f in figs)
@@ -159,10 +171,17 @@ on one fixed scale. Claims are our paraphrases, located by the article's line nu
 <h2>Notebooks</h2>
 <table><tr><th>Notebook</th><th>Question</th><th>Verdicts</th><th>Figures</th></tr>{''.join(rows)}</table>
 <h2>Scoreboard: every checkable claim</h2>
-<p>{judged} of {len(board)} claims judged so far; the rest are <em>pending</em> until their thread's notebook lands.
-Downloads: {downloads}</p>{charts}
-<table><tr><th>Claim</th><th>Line</th><th>Thread</th><th>Claim (our paraphrase)</th><th>Verdict</th><th>Conclusion</th></tr>
-{''.join(claim_rows)}</table>
-<h2>The verdict scale</h2><dl>{scale}</dl>
+<p>{e(overview.status(board))} Each verdict shows the strength of the evidence it rests on; forecasts are rated
+on their own scale, as of the date shown. Downloads: {downloads}</p>{charts}
+<h3>Factual claims and presuppositions</h3>
+{claim_table}{''.join(claim_rows['fact'])}</table>
+<h3>Forecasts</h3>
+{claim_table}{''.join(claim_rows['forecast'])}</table>
+<h2>The scales</h2><h3>Facts</h3><dl>{scale}</dl><h3>Forecasts</h3><dl>{forecast_scale}</dl>
+<h3>Evidence strength and what it allows</h3>
+<table><tr><th>Strength</th><th>Definition</th><th>Facts: at most</th><th>Forecasts: at most</th></tr>{strength_rows}</table>
+<h2 id="corrections">Corrections log</h2>
+<p>Every change to a published verdict or figure, with its reason (data/corrections.csv), newest first.</p>
+<table><tr><th>Date</th><th>Claim or row</th><th>Change</th><th>Old</th><th>New</th><th>Why</th></tr>{log_rows}</table>
 </main></body></html>
 """
