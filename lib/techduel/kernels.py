@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import os
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -37,6 +38,21 @@ async def wait_for_gate(gate: Path, poll: float = 0.02) -> None:
         raise GateClosed(str(gate))
 
 
+def socket_folder() -> Path:
+    """A fresh folder for this run's kernel sockets, named after this process so leftovers can be traced."""
+    return Path(tempfile.mkdtemp(prefix=f"techduel-{os.getpid()}-"))
+
+
+def clear_stale_sockets() -> None:
+    """Remove the socket folders of runners that are no longer alive (killed with -9, say)."""
+    from .files import _alive
+
+    for entry in Path(tempfile.gettempdir()).glob("techduel-*-*"):
+        pid = entry.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def ipc_manager_class(base: str, gate: Path | None = None) -> type[AsyncKernelManager]:
     """A kernel-manager class whose kernels put their sockets in a fresh folder below ``base``."""
 
@@ -45,7 +61,16 @@ def ipc_manager_class(base: str, gate: Path | None = None) -> type[AsyncKernelMa
             kwargs.setdefault("transport", "ipc")
             folder = tempfile.mkdtemp(prefix=f"k{next(_serial)}-", dir=base)
             kwargs.setdefault("ip", os.path.join(folder, "s"))
+            kwargs.setdefault("connection_file", os.path.join(folder, "kernel.json"))  # goes with the folder
             super().__init__(**kwargs)
+
+        async def _async_interrupt_kernel(self):  # type: ignore[override]
+            # jupyter_client's shutdown_kernel first interrupts (SIGINT) in case the kernel is busy. Ours is
+            # idle then (the notebook ended) or is killed at once (a timed-out cell), so the signal only hit
+            # a kernel between messages, which logged "KeyboardInterrupt caught in kernel" on normal runs.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
 
         async def start_kernel(self, **kw):  # type: ignore[override]
             if gate is None:

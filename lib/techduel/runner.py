@@ -10,15 +10,18 @@ under ``build/`` or replaces the last good output: a failed execution is kept as
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -67,6 +70,14 @@ class Job:
         return self.label or self.notebook.stem
 
 
+@dataclass(frozen=True)
+class Limits:
+    """How long one cell, and one notebook (from its first cell), may run before it is stopped and reported
+    as failed; generous, so that only a notebook that hangs meets them."""
+    cell: float = 1200.0
+    notebook: float = 3600.0
+
+
 @dataclass
 class Outcome:
     notebook: str
@@ -75,6 +86,7 @@ class Outcome:
     error: str = ""
     cache: str = "miss"  # "hit" when skipped, "miss" when run, "off" when the cache was bypassed
     reads: list[str] = field(default_factory=list)
+    kept: str = ""  # the failed copy kept aside, when there is one
 
 
 def discover(folder: Path | None = None) -> list[Notebook]:
@@ -121,14 +133,49 @@ def plan(notebooks: list[Notebook], overrides: list[str]) -> dict[str, dict]:
     return plans
 
 
-def require_kernel() -> None:
-    """The notebooks run on the project kernel; say how to register it rather than fail inside papermill."""
-    from jupyter_client.kernelspec import KernelSpecManager
+_kernel_checked: dict[str, float] = {}  # kernelspec file -> its mtime, when it was found to be ours
 
-    if KERNEL not in KernelSpecManager().find_kernel_specs():
+# What the kernel's interpreter would import, asked once with -c (about 50 ms) from the notebooks' folder.
+_PROBE = "import json, os, sys, techduel; print(json.dumps([sys.prefix, os.path.dirname(techduel.__file__)]))"
+
+
+def require_kernel() -> None:
+    """The notebooks run on the project kernel, and it must be this checkout's: a kernelspec named
+    ``techduel`` left registered by another environment would run that environment's lib/ and read its data/.
+    So the kernelspec's interpreter is asked, once per run, which prefix it is and which ``techduel`` it
+    imports; both must be this runner's. Otherwise say how to register the right one."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    fix = f"`{sys.executable} -m ipykernel install --sys-prefix --name {KERNEL}`"
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    except NoSuchKernel:
+        raise params.ParameterError(f"the Jupyter kernel '{KERNEL}' is not registered for {sys.executable}; "
+                                    f"run `make run` once, or {fix}") from None
+    spec_file = Path(spec.resource_dir) / "kernel.json"
+    stamp = spec_file.stat().st_mtime if spec_file.exists() else 0.0
+    if _kernel_checked.get(str(spec_file)) == stamp:
+        return
+    argv = spec.argv or [""]
+    options = argv[1:argv.index("-m")] if "-m" in argv else []  # interpreter options such as -X...
+    here = (os.path.realpath(sys.prefix), os.path.realpath(Path(__file__).parent))
+    try:
+        probe = subprocess.run([argv[0], *options, "-c", _PROBE], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, **(spec.env or {})},
+                               cwd=paths.notebooks_dir() if paths.notebooks_dir().is_dir() else None)
+        prefix, package = json.loads(probe.stdout.strip().splitlines()[-1])
+        there = (os.path.realpath(prefix), os.path.realpath(package))
+        found = f"its interpreter {argv[0]} (prefix {prefix}) imports techduel from {package}"
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        there = None
+        found = f"its interpreter {argv[0]} cannot import techduel"
+    if there != here:
         raise params.ParameterError(
-            f"the Jupyter kernel '{KERNEL}' is not registered for {sys.executable}; run `make run` once, or "
-            f"`{sys.executable} -m ipykernel install --sys-prefix --name {KERNEL}`")
+            f"the Jupyter kernel '{KERNEL}' ({spec.resource_dir}) does not belong to this checkout: {found}, "
+            f"but this runner is {here[0]} with techduel from {here[1]}. Register this checkout's kernel: {fix}"
+            + ("" if Path(spec.resource_dir).resolve().is_relative_to(here[0]) else
+               f", and remove {spec.resource_dir}, which is found before it"))
+    _kernel_checked[str(spec_file)] = stamp
 
 
 # ---------------------------------------------------------------------------------------------- execution
