@@ -189,27 +189,51 @@ class NotebookFailed(Exception):
         self.where, self.copy = where, copy
 
 
-def papermill_engine(job: Job, into: Path, gate: Path | None) -> None:
-    """Execute the notebook into ``into`` through papermill, on an IPC kernel."""
+def papermill_engine(job: Job, into: Path, gate: Path | None, limits: Limits = Limits(),
+                     sockets: Path | None = None) -> None:
+    """Execute the notebook into ``into`` through papermill, on an IPC kernel, within ``limits``. Kernel
+    sockets go in a folder of their own below ``sockets`` (the run's folder, which the runner removes
+    whatever happens to this worker)."""
     import papermill as pm
 
     from . import kernels
 
     nb = job.notebook
-    # kernel sockets need a short path (a Unix socket path is limited to 107 bytes): the system temp dir
-    sockets = Path(tempfile.mkdtemp(prefix="techduel-"))
+    base = sockets or kernels.socket_folder()
+    folder = Path(tempfile.mkdtemp(prefix="j", dir=base))
     try:
         pm.execute_notebook(str(nb.path), str(into), parameters=job.parameters, kernel_name=KERNEL,
                             cwd=str(nb.path.parent), progress_bar=False, log_output=False,
-                            engine_name=_engine(),
-                            kernel_manager_class=kernels.ipc_manager_class(str(sockets), gate))
+                            engine_name=_engine(), timeout_func=_Clock(limits),
+                            kernel_manager_class=kernels.ipc_manager_class(str(folder), gate))
     except kernels.GateClosed:
         raise
     except pm.PapermillExecutionError as exc:
         raise NotebookFailed(f"cell {_failed_cell(into, nb.path)} raised {exc.ename}: {exc.evalue}", into) from None
     finally:
-        shutil.rmtree(sockets, ignore_errors=True)
+        shutil.rmtree(folder if sockets else base, ignore_errors=True)
     clean(into, drop_varying=job.committed)
+
+
+class _Clock:
+    """nbclient's time limit for the next cell: the cell limit or what is left of the notebook's, whichever
+    is less. The notebook's clock starts at its first cell, so a kernel waiting at its gate is not counted."""
+
+    def __init__(self, limits: Limits):
+        self.limits, self.end, self.cell, self.by_notebook, self.seconds = limits, None, None, False, 0
+
+    def __call__(self, cell) -> int:
+        now = time.monotonic()
+        self.end = self.end or now + self.limits.notebook
+        left = self.end - now
+        self.cell, self.by_notebook = cell, left < self.limits.cell
+        self.seconds = max(1, math.ceil(min(self.limits.cell, left)))
+        return self.seconds
+
+    def reason(self) -> str:
+        which = "notebook time limit, --notebook-timeout" if self.by_notebook else "cell time limit, --cell-timeout"
+        limit = self.limits.notebook if self.by_notebook else self.limits.cell
+        return f"did not finish within {limit:g} s (the {which}); the kernel was stopped"
 
 
 def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=papermill_engine) -> Outcome:
@@ -230,8 +254,9 @@ def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=
         return Outcome(job.name, "ok", 0.0, cache="hit")
     except NotebookFailed as failure:
         job.failed_dir.mkdir(parents=True, exist_ok=True)
-        os.replace(failure.copy, job.failed_dir / f"{job.output.stem}.failed.ipynb")
-        return Outcome(job.name, "failed", time.monotonic() - start, failure.where)
+        kept = job.failed_dir / f"{job.output.stem}.failed.ipynb"
+        os.replace(failure.copy, kept)
+        return Outcome(job.name, "failed", time.monotonic() - start, failure.where, kept=kept.name)
     finally:
         os.environ.pop("TECHDUEL_TRACE", None)  # leftovers stay in the scratch folder, which is removed
     job.output.parent.mkdir(parents=True, exist_ok=True)
@@ -245,13 +270,47 @@ def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=
 def _engine() -> str:
     """papermill's engine, minus its saves of the whole notebook before and after every cell (each one a
     full serialisation and schema validation). The output is written once, when the run ends or fails,
-    and only to a temporary name."""
+    and only to a temporary name.
+
+    A cell over its time limit (``_Clock``) is recorded as that cell's error, so that papermill's own failure
+    path keeps the executed copy and names the cell, as for any failure; its kernel, still busy, is killed
+    rather than asked to shut down."""
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError
+    from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
+
+    class Client(PapermillNotebookClient):
+        timed_out = None
+
+        async def _async_handle_timeout(self, timeout, cell=None):
+            self.timed_out, self.shutdown_kernel = cell, "immediate"
+            return await super()._async_handle_timeout(timeout, cell)
 
     class WriteOnceEngine(NBClientEngine):
         @classmethod
         def execute_notebook(cls, nb, kernel_name, output_path=None, **kwargs):
             return super().execute_notebook(nb, kernel_name, output_path=None, **kwargs)
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, start_timeout=60,
+                                     timeout_func=None, **kwargs):
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout",
+                                                                    "execution_timeout", "stdout_file",
+                                                                    "stderr_file")}
+            from papermill.engines import logger
+
+            client = Client(nb_man, kernel_name=kernel_name, log=logger, log_output=log_output,
+                            startup_timeout=start_timeout, timeout_func=timeout_func, **kwargs)
+            try:
+                return client.execute()
+            except CellTimeoutError:
+                cell = client.timed_out
+                if cell is None:  # not a time limit of ours (say, output that never arrived)
+                    raise
+                cell.outputs.append(nbformat.v4.new_output("error", ename="TimeoutError",
+                                                           evalue=f"this cell {timeout_func.reason()}", traceback=[]))
+                return nb_man.nb
 
     papermill_engines.register("techduel-write-once", WriteOnceEngine)
     return "techduel-write-once"
@@ -299,54 +358,169 @@ def _import_papermill() -> None:
     import papermill  # noqa: F401
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     # Ctrl-C goes to the whole process group; the parent decides what to stop and cleans up. A worker forked
     # after the parent installed its SIGTERM handler must not inherit it: when the parent stops a worker with
     # SIGTERM, the worker has to die on the spot, not unwind as if the notebook had finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """A worker dies with the runner, even one killed with -9, instead of going on writing build/. On Linux
+    the kernel sends the signal (PR_SET_PDEATHSIG); elsewhere a thread watches the parent's pid. The worker's
+    own kernel follows within a second: ipykernel exits when its parent (JPY_PARENT_PID) is gone."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            armed = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0) == 0  # 1: PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            armed = False
+    if not armed:
+        import threading
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the runner died before the signal was armed
+        os._exit(1)
+
+
+def _work(conn, parent: int, args: tuple) -> None:
+    """A worker's whole life: one job, its outcome sent back to the runner."""
+    _worker_init(parent)
+    job = args[0]
+    try:
+        outcome = execute(*args)
+    except Exception as exc:  # the worker itself broke (not the notebook)
+        outcome = Outcome(job.name, "failed", 0.0, f"{type(exc).__name__}: {exc}")
+    conn.send(outcome)
+    conn.close()
+
+
+class _Workers:
+    """At most ``size`` notebooks at once, each in a worker process of its own, forked when its turn comes
+    (papermill is already imported, so a fork costs milliseconds). A worker that dies, say to the
+    out-of-memory killer, takes only its own notebook with it: the others go on in their own processes, the
+    next job gets a fresh one, and the dead one is reported with what killed it."""
+
+    def __init__(self, size: int):
+        self.size, self.queue = size, deque()
+        self.active: dict = {}  # receiving end of the worker's pipe -> (job, process)
+        self.context = multiprocessing.get_context("fork")
+
+    def submit(self, job: Job, args: tuple) -> None:
+        self.queue.append((job, args))
+        self._fill()
+
+    def names(self) -> set[str]:
+        return {job.name for job, _ in self.active.values()} | {job.name for job, _ in self.queue}
+
+    def __len__(self) -> int:
+        return len(self.active) + len(self.queue)
+
+    def _fill(self) -> None:
+        while self.queue and len(self.active) < self.size:
+            job, args = self.queue.popleft()
+            recv, send = self.context.Pipe(duplex=False)
+            proc = self.context.Process(target=_work, args=(send, os.getpid(), args), daemon=True,
+                                        name=f"techduel-{job.name}")
+            proc.start()
+            send.close()  # only the worker holds the sending end: its death reads as end of file
+            self.active[recv] = (job, proc)
+
+    def wait(self) -> list[Outcome]:
+        """Block until at least one worker ends; the outcomes of those that did."""
+        sentinels = {proc.sentinel: recv for recv, (_, proc) in self.active.items()}
+        ready = multiprocessing.connection.wait([*self.active, *sentinels])
+        ended = {sentinels.get(r, r) for r in ready}
+        outcomes = []
+        for recv in ended:
+            job, proc = self.active.pop(recv)
+            try:
+                outcome = recv.recv()
+            except (EOFError, OSError):  # it died without a word
+                proc.join(timeout=10)
+                outcome = Outcome(job.name, "failed", 0.0, _death(proc.exitcode))
+            recv.close()
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+            outcomes.append(outcome)
+        self._fill()
+        return outcomes
+
+    def stop(self) -> None:
+        """Stop every worker (each kernel follows its worker) and drop the queue."""
+        self.queue.clear()
+        for _, proc in self.active.values():
+            proc.terminate()
+        for recv, (_, proc) in list(self.active.items()):
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+                proc.join(timeout=10)
+            recv.close()
+        self.active.clear()
+
+
+def _death(code: int | None) -> str:
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        why = " (as the out-of-memory killer does)" if -code == signal.SIGKILL else ""
+        how = f"was killed by {name}{why}"
+    else:
+        how = f"exited with status {code}"
+    return f"its worker process {how} before the notebook finished; no executed copy was kept; the other notebooks ran on"
 
 
 def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = False, echo=print,
-               progress: bool | None = None, engine=papermill_engine) -> list[Outcome]:
-    """Run stages in order; the jobs within a stage run concurrently. A failure never stops the others.
+               progress: bool | None = None, engine=papermill_engine, limits: Limits | None = None
+               ) -> list[Outcome]:
+    """Run stages in order; the jobs within a stage run concurrently. A failure never stops the others, nor
+    does a worker that dies (``_Workers``); every cell and notebook runs within ``limits``.
 
     While a stage runs, spare workers start the next stage's kernels behind a gate (``techduel.kernels``),
     so those kernels boot and import their libraries in parallel; the gate opens, or says skip when the
     cache can serve the job, once the stage they wait for is done."""
+    from functools import partial
+
+    from . import kernels
+
     jobs = max(1, jobs or os.cpu_count() or 1)
     lib_hash = cache.tree_hash(Path(__file__).parent)
     env_hash = cache.environment_hash()
     files.clear_stale()
+    kernels.clear_stale_sockets()
     scratch = files.temp_path("run")
     bar = _bar(sum(len(s) for s in stages), progress)
     outcomes: list[Outcome] = []
-    pool: ProcessPoolExecutor | None = None
-    running: dict[Future, Job] = {}
+    workers: _Workers | None = None
+    sockets: Path | None = None
     gated: dict[str, tuple[Path, str]] = {}  # job name -> (gate file, key) for kernels started early
 
     def submit(job: Job, key: str, gate: Path | None = None) -> None:
-        nonlocal pool
-        if pool is None:
+        nonlocal workers, sockets, engine
+        if workers is None:
             if engine is papermill_engine:
                 require_kernel()
                 _import_papermill()
-
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_worker_init)
+                sockets = kernels.socket_folder()
+                engine = partial(papermill_engine, limits=limits or Limits(), sockets=sockets)
+            workers = _Workers(jobs)
         echo(f"  start  {job.name}" + (" (kernel warming up until its inputs are ready)" if gate else ""))
-        running[pool.submit(execute, job, scratch, key, gate, engine)] = job
+        workers.submit(job, (job, scratch, key, gate, engine))
 
     def settle(current: set[str]) -> None:
         """Wait for the jobs of the current stage; report each as it ends."""
-        while any(job.name in current for job in running.values()):
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for fut in done:
-                job = running.pop(fut)
-                try:
-                    outcome = fut.result()
-                except Exception as exc:  # the worker itself broke (not the notebook)
-                    outcome = Outcome(job.name, "failed", 0.0, f"{type(exc).__name__}: {exc}")
+        while workers is not None and workers.names() & current:
+            for outcome in workers.wait():
                 if outcome.cache != "hit":
                     outcome.cache = "off" if force else "miss"
                 outcomes.append(outcome)
@@ -367,24 +541,25 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
                 else:
                     submit(job, key)
             following = stages[index + 1] if index + 1 < len(stages) else []
-            if running and following and len(running) + len(following) <= jobs:
+            running = len(workers) if workers is not None else 0
+            if running and following and running + len(following) <= jobs:
                 for job in following:
                     gate = scratch / f"{job.output.stem}.gate"
                     key = cache.static_key(job.notebook.path, job.parameters, lib_hash, env_hash)
                     gated[job.name] = (gate, key)
                     submit(job, key, gate)
             settle({job.name for job in stage})
-        settle({job.name for job in running.values()})
+        settle(workers.names() if workers is not None else set())
     except KeyboardInterrupt:
         echo("  interrupted: stopping the running notebooks; nothing half-written is left under build/")
-        if pool is not None:
-            _stop(pool)
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if workers is not None:
+            workers.stop()
         shutil.rmtree(scratch, ignore_errors=True)
+        if sockets is not None:
+            shutil.rmtree(sockets, ignore_errors=True)
         if bar is not None:
             bar.close()
     return outcomes
@@ -392,11 +567,6 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    for proc in list(getattr(pool, "_processes", {}).values()):
-        proc.terminate()
 
 
 def _bar(total: int, progress: bool | None):
@@ -417,7 +587,7 @@ def _report(echo, bar, o: Outcome) -> None:
 
 
 def run(names: list[str], overrides: list[str], out_dir: Path | None = None, jobs: int | None = None,
-        force: bool = False, echo=print) -> list[Outcome]:
+        force: bool = False, echo=print, limits: Limits | None = None) -> list[Outcome]:
     """Check everything first (bad input raises before any kernel starts), then run threads, then overview."""
     notebooks = select(names)
     plans = plan(notebooks, overrides)
@@ -428,17 +598,18 @@ def run(names: list[str], overrides: list[str], out_dir: Path | None = None, job
         if nb.is_overview and "notebooks_dir" in {x.name for x in nb.parameters()}:
             p.setdefault("notebooks_dir", str(out_dir))
         stages[nb.is_overview].append(Job(nb, p, out_dir / nb.path.name, out_dir))
-    return run_stages([s for s in stages if s], jobs=jobs, force=force, echo=echo)
+    return run_stages([s for s in stages if s], jobs=jobs, force=force, echo=echo, limits=limits)
 
 
-def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print) -> list[Outcome]:
+def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print,
+            limits: Limits | None = None) -> list[Outcome]:
     """Re-execute the committed notebooks (all, or those named) in place with their defaults (threads first,
     overview last)."""
     failed_dir = paths.build_dir() / "notebooks"
     stages: list[list[Job]] = [[], []]
     for nb in select(names or []):
         stages[nb.is_overview].append(Job(nb, {}, nb.path, failed_dir, committed=True))
-    outcomes = run_stages([s for s in stages if s], jobs=jobs, force=True, echo=echo)
+    outcomes = run_stages([s for s in stages if s], jobs=jobs, force=True, echo=echo, limits=limits)
     for nb in select([]):  # a refresh is not a build: leave no cache manifests among the committed files
         cache.forget(nb.path)
     shutil.rmtree(paths.notebooks_dir() / ".cache", ignore_errors=True)
@@ -506,6 +677,7 @@ def article() -> dict:
 def report(outcomes: list[Outcome]) -> int:
     failed = [o for o in outcomes if o.status == "failed"]
     for o in failed:
-        print(f"FAILED {o.notebook}: {o.error} (the failed copy is kept as {o.notebook}.failed.ipynb; "
-              f"the last good output, if any, is untouched)", file=sys.stderr)
+        kept = f"the failed copy is kept as {o.kept}; " if o.kept else ""
+        print(f"FAILED {o.notebook}: {o.error} ({kept}the last good output, if any, is untouched)",
+              file=sys.stderr)
     return 1 if failed else 0
