@@ -1,5 +1,5 @@
-"""The runner when things go wrong around the notebooks: a kernel of another checkout, a killed runner, a killed
-worker, a cell that never returns; and a normal run that prints nothing that looks like an error.
+"""The runner when things go wrong around the notebooks: a kernel of another checkout, a killed runner, a
+killed worker, a cell that never returns; and a normal run that prints nothing that looks like an error.
 
 Every test runs small notebooks written here (plus the thread notebooks that run on this branch, where named),
 each in a scratch copy, with a short temp dir of its own so the kernels' socket folders can be counted."""
@@ -23,6 +23,9 @@ from conftest import REPO
 from techduel import runner
 
 
+RECORD = "from techduel import results\nresults.record('ran', 1)"
+
+
 def tiny(path: Path, *cells: str) -> None:
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("x: int = 1  # a number (range: 0..30)", metadata={"tags": ["parameters"]}),
@@ -43,8 +46,8 @@ def temp():
 
 
 def _env(scratch: Path, temp: Path, **extra) -> dict:
-    return dict(os.environ, TECHDUEL_ROOT=str(scratch), TECHDUEL_BUILD=str(scratch / "build"), TMPDIR=str(temp),
-                **extra)
+    return dict(os.environ, TECHDUEL_ROOT=str(scratch), TECHDUEL_BUILD=str(scratch / "build"),
+                TMPDIR=str(temp), **extra)
 
 
 def techduel(*args, env: dict, timeout: int = 300) -> subprocess.CompletedProcess:
@@ -80,7 +83,7 @@ def socket_folders(temp: Path) -> list[Path]:
     return sorted(temp.glob("techduel-*"))
 
 
-# ------------------------------------------------------------------------------------ 2: the kernel's checkout
+# ---------------------------------------------------------------------------------- 2: the kernel's checkout
 
 
 def _kernelspec(folder: Path, argv0: str, env: dict | None = None) -> Path:
@@ -128,7 +131,7 @@ def test_killing_the_runner_stops_its_workers_and_kernels_and_the_next_run_clean
     flag = scratch / "started"
     tiny(scratch / "notebooks" / "15_slow.ipynb",
          f"import pathlib, time\npathlib.Path({str(flag)!r}).touch()\ntime.sleep(4)")
-    tiny(scratch / "notebooks" / "16_next.ipynb", "from techduel import results\nresults.record('ran', 1)")
+    tiny(scratch / "notebooks" / "16_next.ipynb", RECORD)
     mark = uuid.uuid4().hex
     env = _env(scratch, temp, TECHDUEL_TEST_MARK=mark)
     proc = subprocess.Popen([sys.executable, "-m", "techduel", "run", "15_slow", "16_next", "--no-site",
@@ -138,7 +141,7 @@ def test_killing_the_runner_stops_its_workers_and_kernels_and_the_next_run_clean
         assert len(marked(mark)) >= 3  # runner, worker, kernel
         proc.kill()
         proc.wait(timeout=10)
-        assert wait_until(lambda: not marked(mark), 10), f"still running after the runner died: {marked(mark)}"
+        assert wait_until(lambda: not marked(mark), 10), f"alive after the runner died: {marked(mark)}"
         time.sleep(5)  # long enough for 15_slow to have finished and 16_next to have run, had they gone on
         notebooks = scratch / "build" / "notebooks"
         assert not (notebooks / "15_slow.ipynb").exists() and not (notebooks / "16_next.ipynb").exists()
@@ -176,10 +179,10 @@ def test_an_interrupted_run_removes_its_socket_folders(scratch, temp):
 
 def test_a_killed_worker_fails_only_its_notebook_and_the_run_goes_on(scratch, temp):
     # the kernel's parent is the worker: SIGKILL it, as the out-of-memory killer would
-    tiny(scratch / "notebooks" / "15_victim.ipynb", "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\n"
-         "time.sleep(10)")
+    tiny(scratch / "notebooks" / "15_victim.ipynb",
+         "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(10)")
     for stem in ("16_a", "17_b", "18_c"):
-        tiny(scratch / "notebooks" / f"{stem}.ipynb", "from techduel import results\nresults.record('ran', 1)")
+        tiny(scratch / "notebooks" / f"{stem}.ipynb", RECORD)
     done = techduel("run", "15_victim", "16_a", "17_b", "18_c", "00_overview", "--no-site", "--jobs", "2",
                     env=_env(scratch, temp))
     assert done.returncode == 1, done.stdout + done.stderr
@@ -187,7 +190,7 @@ def test_a_killed_worker_fails_only_its_notebook_and_the_run_goes_on(scratch, te
     rows = {ln.split()[0]: ln.split()[1] for ln in done.stdout.splitlines() if ln[:2].isdigit()}
     assert rows == {"15_victim": "failed", "16_a": "ok", "17_b": "ok", "18_c": "ok", "00_overview": "ok"}
     assert "FAILED 15_victim" in done.stderr and "SIGKILL" in done.stderr
-    assert "15_victim.failed.ipynb" not in done.stderr  # no executed copy exists, and the report does not claim one
+    assert "15_victim.failed.ipynb" not in done.stderr  # no executed copy exists; the report claims none
     results = json.loads((scratch / "build" / "results.json").read_text())  # collect ran
     assert {"16_a", "17_b", "18_c", "00_overview"} <= set(results)
     assert socket_folders(temp) == []
@@ -199,7 +202,7 @@ def test_a_killed_worker_fails_only_its_notebook_and_the_run_goes_on(scratch, te
 def test_a_cell_that_never_returns_is_stopped_reported_and_kept(scratch, temp):
     tiny(scratch / "notebooks" / "15_hang.ipynb", "y = 2",
          "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(1)")
-    tiny(scratch / "notebooks" / "16_fine.ipynb", "from techduel import results\nresults.record('ran', 1)")
+    tiny(scratch / "notebooks" / "16_fine.ipynb", RECORD)
     mark = uuid.uuid4().hex
     start = time.monotonic()
     done = techduel("run", "15_hang", "16_fine", "--no-site", "--jobs", "2", "--cell-timeout", "3",
@@ -216,7 +219,8 @@ def test_a_cell_that_never_returns_is_stopped_reported_and_kept(scratch, temp):
 
 
 def test_a_notebook_over_its_time_limit_is_stopped_at_the_cell_it_reached(scratch, temp):
-    tiny(scratch / "notebooks" / "15_long.ipynb", "import time\ntime.sleep(2)", "time.sleep(2)", "time.sleep(2)")
+    tiny(scratch / "notebooks" / "15_long.ipynb", "import time\ntime.sleep(2)", "time.sleep(2)",
+         "time.sleep(2)")
     done = techduel("run", "15_long", "--no-site", "--jobs", "1", "--notebook-timeout", "3",
                     env=_env(scratch, temp), timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
@@ -254,9 +258,27 @@ def test_shutting_a_kernel_down_sends_it_no_interrupt(scratch, tmp_path, monkeyp
 
 def test_a_successful_run_prints_nothing_that_looks_like_an_error(scratch, temp):
     for stem in ("15_a", "16_b", "17_c"):
-        tiny(scratch / "notebooks" / f"{stem}.ipynb", "from techduel import results\nresults.record('ran', 1)")
+        tiny(scratch / "notebooks" / f"{stem}.ipynb", RECORD)
     done = techduel("run", "15_a", "16_b", "17_c", "00_overview", "--no-site", "--jobs", "2",
                     env=_env(scratch, temp))
     assert done.returncode == 0, done.stderr
     for word in ("ERROR", "KeyboardInterrupt", "Traceback", "Warning"):
         assert word not in done.stdout + done.stderr, done.stdout + done.stderr
+
+
+def _hanging_engine(job, into, gate):
+    """Stands in for a worker stuck outside any cell (kernel start, a lost reply), where nbclient's limit
+    does not reach."""
+    time.sleep(120)
+
+
+def test_a_worker_stuck_past_the_notebook_limit_is_stopped_by_the_runner(scratch, tmp_path):
+    tiny(scratch / "notebooks" / "15_stuck.ipynb", "pass")
+    (nb,) = [n for n in runner.discover() if n.stem == "15_stuck"]
+    job = runner.Job(nb, {}, tmp_path / "out" / "15_stuck.ipynb", tmp_path / "out")
+    start = time.monotonic()
+    (outcome,) = runner.run_stages([[job]], jobs=1, echo=lambda *_: None, engine=_hanging_engine,
+                                   limits=runner.Limits(cell=1, notebook=2))
+    assert time.monotonic() - start < 30
+    assert outcome.status == "failed" and "--notebook-timeout" in outcome.error and not outcome.kept
+    assert not job.output.exists()

@@ -50,17 +50,20 @@ def main(argv: list[str] | None = None) -> int:
     limits = argparse.ArgumentParser(add_help=False)
     limits.add_argument("--cell-timeout", type=_seconds("--cell-timeout"), default=runner.Limits.cell,
                         metavar="SECONDS", help="stop a cell that runs longer (default: %(default)g)")
-    limits.add_argument("--notebook-timeout", type=_seconds("--notebook-timeout"), default=runner.Limits.notebook,
-                        metavar="SECONDS", help="stop a notebook that runs longer (default: %(default)g)")
+    limits.add_argument("--notebook-timeout", type=_seconds("--notebook-timeout"),
+                        default=runner.Limits.notebook, metavar="SECONDS",
+                        help="stop a notebook that runs longer (default: %(default)g)")
     r = sub.add_parser("run", parents=[common, limits],
                        help="execute notebooks into build/notebooks, collect results, render the site")
     r.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     r.add_argument("-p", dest="overrides", action="append", default=[], metavar="name=value")
     r.add_argument("--no-site", action="store_true", help="skip rendering build/site")
-    s = sub.add_parser("sweep", parents=[common, limits], help="run one notebook over a grid of parameter values")
+    s = sub.add_parser("sweep", parents=[common, limits],
+                       help="run one notebook over a grid of parameter values")
     s.add_argument("notebook")
     s.add_argument("axes", nargs="*", metavar="name=v1,v2,...")
-    f = sub.add_parser("refresh", parents=[limits], help="re-execute the committed notebooks in place with default parameters")
+    f = sub.add_parser("refresh", parents=[limits],
+                       help="re-execute the committed notebooks in place with default parameters")
     f.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     f.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1)
     sub.add_parser("site", help="render build/site from build/notebooks")
@@ -89,7 +92,8 @@ def _dispatch(args) -> int:
             print(f"{prm.name:20} {prm.type:6} {repr(prm.default):28} {prm.help}")
         return 0
     if args.cmd == "run":
-        outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force, limits=_limits(args))
+        outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force,
+                              limits=_limits(args))
         print(runner.table(outcomes))
         code = runner.report(outcomes)
         for path in runner.collect().values():

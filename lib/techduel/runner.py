@@ -77,6 +77,12 @@ class Limits:
     cell: float = 1200.0
     notebook: float = 3600.0
 
+    def backstop(self) -> float:
+        """When the runner stops a worker itself, counted from its start (or its gate opening): a worker
+        stuck where nbclient's limit does not reach (kernel start, a lost reply). A margin past the notebook
+        limit leaves the worker time to record a timeout itself, with its cell, as it normally does."""
+        return self.notebook + min(self.cell, 60.0)
+
 
 @dataclass
 class Outcome:
@@ -172,7 +178,8 @@ def require_kernel() -> None:
     if there != here:
         raise params.ParameterError(
             f"the Jupyter kernel '{KERNEL}' ({spec.resource_dir}) does not belong to this checkout: {found}, "
-            f"but this runner is {here[0]} with techduel from {here[1]}. Register this checkout's kernel: {fix}"
+            f"but this runner is {here[0]} with techduel from {here[1]}. "
+            f"Register this checkout's kernel: {fix}"
             + ("" if Path(spec.resource_dir).resolve().is_relative_to(here[0]) else
                f", and remove {spec.resource_dir}, which is found before it"))
     _kernel_checked[str(spec_file)] = stamp
@@ -231,7 +238,8 @@ class _Clock:
         return self.seconds
 
     def reason(self) -> str:
-        which = "notebook time limit, --notebook-timeout" if self.by_notebook else "cell time limit, --cell-timeout"
+        which = ("notebook time limit, --notebook-timeout" if self.by_notebook
+                 else "cell time limit, --cell-timeout")
         limit = self.limits.notebook if self.by_notebook else self.limits.cell
         return f"did not finish within {limit:g} s (the {which}); the kernel was stopped"
 
@@ -308,8 +316,8 @@ def _engine() -> str:
                 cell = client.timed_out
                 if cell is None:  # not a time limit of ours (say, output that never arrived)
                     raise
-                cell.outputs.append(nbformat.v4.new_output("error", ename="TimeoutError",
-                                                           evalue=f"this cell {timeout_func.reason()}", traceback=[]))
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename="TimeoutError", evalue=f"this cell {timeout_func.reason()}", traceback=[]))
                 return nb_man.nb
 
     papermill_engines.register("techduel-write-once", WriteOnceEngine)
@@ -376,7 +384,8 @@ def _die_with(parent: int) -> None:
         import ctypes
 
         try:
-            armed = ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL, 0, 0, 0) == 0  # 1: PR_SET_PDEATHSIG
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+            armed = prctl(1, signal.SIGKILL, 0, 0, 0) == 0  # 1 is PR_SET_PDEATHSIG
         except (OSError, AttributeError):
             armed = False
     if not armed:
@@ -410,9 +419,10 @@ class _Workers:
     out-of-memory killer, takes only its own notebook with it: the others go on in their own processes, the
     next job gets a fresh one, and the dead one is reported with what killed it."""
 
-    def __init__(self, size: int):
-        self.size, self.queue = size, deque()
+    def __init__(self, size: int, limit: float):
+        self.size, self.limit, self.queue = size, limit, deque()
         self.active: dict = {}  # receiving end of the worker's pipe -> (job, process)
+        self.started: dict[str, float] = {}  # job name -> when its clock started
         self.context = multiprocessing.get_context("fork")
 
     def submit(self, job: Job, args: tuple) -> None:
@@ -434,13 +444,29 @@ class _Workers:
             proc.start()
             send.close()  # only the worker holds the sending end: its death reads as end of file
             self.active[recv] = (job, proc)
+            self.started[job.name] = time.monotonic()
+
+    def restart_clock(self, name: str) -> None:
+        """A gated job's gate opened: its time starts now."""
+        if name in self.started:
+            self.started[name] = time.monotonic()
 
     def wait(self) -> list[Outcome]:
         """Block until at least one worker ends; the outcomes of those that did."""
         sentinels = {proc.sentinel: recv for recv, (_, proc) in self.active.items()}
-        ready = multiprocessing.connection.wait([*self.active, *sentinels])
+        due = min(self.started[job.name] + self.limit for job, _ in self.active.values())
+        ready = multiprocessing.connection.wait([*self.active, *sentinels], max(0.0, due - time.monotonic()))
         ended = {sentinels.get(r, r) for r in ready}
         outcomes = []
+        for recv, (job, proc) in list(self.active.items()):
+            if recv not in ended and time.monotonic() >= self.started[job.name] + self.limit:
+                proc.kill()  # its kernel follows it
+                proc.join(timeout=10)
+                recv.close()
+                del self.active[recv]
+                outcomes.append(Outcome(job.name, "failed", time.monotonic() - self.started[job.name],
+                                        f"its worker was stopped after {self.limit:g} s, past the notebook "
+                                        f"time limit (--notebook-timeout); no executed copy was kept"))
         for recv in ended:
             job, proc = self.active.pop(recv)
             try:
@@ -457,15 +483,13 @@ class _Workers:
         return outcomes
 
     def stop(self) -> None:
-        """Stop every worker (each kernel follows its worker) and drop the queue."""
+        """Stop every worker at once (each kernel follows its worker within a second) and drop the queue. Not
+        SIGTERM: nbclient turns that into a kernel shutdown and the worker would go on."""
         self.queue.clear()
         for _, proc in self.active.values():
-            proc.terminate()
-        for recv, (_, proc) in list(self.active.items()):
+            proc.kill()
+        for recv, (_, proc) in self.active.items():
             proc.join(timeout=10)
-            if proc.is_alive():
-                proc.kill()
-                proc.join(timeout=10)
             recv.close()
         self.active.clear()
 
@@ -477,7 +501,8 @@ def _death(code: int | None) -> str:
         how = f"was killed by {name}{why}"
     else:
         how = f"exited with status {code}"
-    return f"its worker process {how} before the notebook finished; no executed copy was kept; the other notebooks ran on"
+    return (f"its worker process {how} before the notebook finished; no executed copy was kept; "
+            f"the other notebooks ran on")
 
 
 def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = False, echo=print,
@@ -513,7 +538,7 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
                 _import_papermill()
                 sockets = kernels.socket_folder()
                 engine = partial(papermill_engine, limits=limits or Limits(), sockets=sockets)
-            workers = _Workers(jobs)
+            workers = _Workers(jobs, (limits or Limits()).backstop())
         echo(f"  start  {job.name}" + (" (kernel warming up until its inputs are ready)" if gate else ""))
         workers.submit(job, (job, scratch, key, gate, engine))
 
@@ -535,6 +560,7 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
                 if job.name in gated:
                     gate, _ = gated.pop(job.name)
                     files.write_atomic(gate, "skip" if hit else "go")
+                    workers.restart_clock(job.name)
                 elif hit:
                     outcomes.append(Outcome(job.name, "ok", 0.0, cache="hit"))
                     _report(echo, bar, outcomes[-1])
