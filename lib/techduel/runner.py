@@ -473,7 +473,8 @@ class _Workers:
                 outcome = recv.recv()
             except (EOFError, OSError):  # it died without a word
                 proc.join(timeout=10)
-                outcome = Outcome(job.name, "failed", 0.0, _death(proc.exitcode))
+                outcome = Outcome(job.name, "failed", time.monotonic() - self.started[job.name],
+                                  _death(proc.exitcode))
             recv.close()
             proc.join(timeout=10)
             if proc.is_alive():
