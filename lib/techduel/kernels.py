@@ -12,14 +12,15 @@ the notebook after all), the kernel is shut down and nothing runs.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
 import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jupyter_client.manager import AsyncKernelManager
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
 
 _serial = itertools.count()
 
@@ -32,6 +33,8 @@ class GateClosed(RuntimeError):
 
 
 async def wait_for_gate(gate: Path, poll: float = 0.02) -> None:
+    import asyncio
+
     while not gate.exists():
         await asyncio.sleep(poll)
     if gate.read_text(encoding="utf-8").strip() != "go":
@@ -55,6 +58,8 @@ def clear_stale_sockets() -> None:
 
 def ipc_manager_class(base: str, gate: Path | None = None) -> type[AsyncKernelManager]:
     """A kernel-manager class whose kernels put their sockets in a fresh folder below ``base``."""
+    # imported here: jupyter_client takes half a second, which a run the cache answers must not pay
+    from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
