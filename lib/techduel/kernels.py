@@ -71,8 +71,9 @@ def ipc_manager_class(base: str, gate: Path | None = None) -> type[AsyncKernelMa
 
         async def _async_interrupt_kernel(self):  # type: ignore[override]
             # jupyter_client's shutdown_kernel first interrupts (SIGINT) in case the kernel is busy. Ours is
-            # idle then (the notebook ended) or is killed at once (a timed-out cell), so the signal only hit
-            # a kernel between messages, which logged "KeyboardInterrupt caught in kernel" on normal runs.
+            # done with its notebook then, or killed at once (a timed-out cell), so the signal could only land
+            # while the kernel still handled a message: ipykernel then logs "KeyboardInterrupt caught in
+            # kernel", which normal runs printed.
             if self.shutting_down:
                 return
             await super()._async_interrupt_kernel()

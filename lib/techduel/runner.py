@@ -291,9 +291,9 @@ def _engine() -> str:
     class Client(PapermillNotebookClient):
         timed_out = None
 
-        async def _async_handle_timeout(self, timeout, cell=None):
+        async def _async_handle_timeout(self, timeout, cell=None):  # nbclient's, without its error log line
             self.timed_out, self.shutdown_kernel = cell, "immediate"
-            return await super()._async_handle_timeout(timeout, cell)
+            raise CellTimeoutError.error_from_timeout_and_cell("Cell execution timed out", timeout, cell)
 
     class WriteOnceEngine(NBClientEngine):
         @classmethod
