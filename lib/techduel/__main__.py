@@ -21,6 +21,22 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _seconds(option: str):
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a number of seconds") from None
+        if not value > 0 or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"{option} must be more than 0 seconds")
+        return value
+    return parse
+
+
+def _limits(args) -> runner.Limits:
+    return runner.Limits(cell=args.cell_timeout, notebook=args.notebook_timeout)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m techduel", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -31,15 +47,23 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
                         help="notebooks run at once (default: the number of cores)")
     common.add_argument("--force", action="store_true", help="rerun even what the cache could serve")
-    r = sub.add_parser("run", parents=[common],
+    limits = argparse.ArgumentParser(add_help=False)
+    limits.add_argument("--cell-timeout", type=_seconds("--cell-timeout"), default=runner.Limits.cell,
+                        metavar="SECONDS", help="stop a cell that runs longer (default: %(default)g)")
+    limits.add_argument("--notebook-timeout", type=_seconds("--notebook-timeout"),
+                        default=runner.Limits.notebook, metavar="SECONDS",
+                        help="stop a notebook that runs longer (default: %(default)g)")
+    r = sub.add_parser("run", parents=[common, limits],
                        help="execute notebooks into build/notebooks, collect results, render the site")
     r.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     r.add_argument("-p", dest="overrides", action="append", default=[], metavar="name=value")
     r.add_argument("--no-site", action="store_true", help="skip rendering build/site")
-    s = sub.add_parser("sweep", parents=[common], help="run one notebook over a grid of parameter values")
+    s = sub.add_parser("sweep", parents=[common, limits],
+                       help="run one notebook over a grid of parameter values")
     s.add_argument("notebook")
     s.add_argument("axes", nargs="*", metavar="name=v1,v2,...")
-    f = sub.add_parser("refresh", help="re-execute the committed notebooks in place with default parameters")
+    f = sub.add_parser("refresh", parents=[limits],
+                       help="re-execute the committed notebooks in place with default parameters")
     f.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     f.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1)
     sub.add_parser("site", help="render build/site from build/notebooks")
@@ -71,21 +95,23 @@ def _dispatch(args) -> int:
             print(f"{prm.name:20} {prm.type:6} {repr(prm.default):28} {prm.help}")
         return 0
     if args.cmd == "run":
-        outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force)
+        outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force,
+                              limits=_limits(args))
         print(runner.table(outcomes))
         code = runner.report(outcomes)
         return max(code, _publish(site=not args.no_site))
     if args.cmd == "sweep":
         from . import sweep
 
-        outcomes, csv_path, figures = sweep.sweep(args.notebook, args.axes, jobs=args.jobs, force=args.force)
+        outcomes, csv_path, figures = sweep.sweep(args.notebook, args.axes, jobs=args.jobs, force=args.force,
+                                                  limits=_limits(args))
         print(runner.table(outcomes))
         print(f"  wrote {csv_path}")
         for fig in figures:
             print(f"  wrote {fig}")
         return runner.report(outcomes)
     if args.cmd == "refresh":
-        outcomes = runner.refresh(args.notebooks, jobs=args.jobs)
+        outcomes = runner.refresh(args.notebooks, jobs=args.jobs, limits=_limits(args))
         print(runner.table(outcomes))
         return runner.report(outcomes)
     if args.cmd == "site":

@@ -12,13 +12,15 @@ the notebook after all), the kernel is shut down and nothing runs.
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import os
+import shutil
 import tempfile
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from jupyter_client.manager import AsyncKernelManager
+if TYPE_CHECKING:
+    from jupyter_client.manager import AsyncKernelManager
 
 _serial = itertools.count()
 
@@ -31,21 +33,50 @@ class GateClosed(RuntimeError):
 
 
 async def wait_for_gate(gate: Path, poll: float = 0.02) -> None:
+    import asyncio
+
     while not gate.exists():
         await asyncio.sleep(poll)
     if gate.read_text(encoding="utf-8").strip() != "go":
         raise GateClosed(str(gate))
 
 
+def socket_folder() -> Path:
+    """A fresh folder for this run's kernel sockets, named after this process so leftovers can be traced."""
+    return Path(tempfile.mkdtemp(prefix=f"techduel-{os.getpid()}-"))
+
+
+def clear_stale_sockets() -> None:
+    """Remove the socket folders of runners that are no longer alive (killed with -9, say)."""
+    from .files import _alive
+
+    for entry in Path(tempfile.gettempdir()).glob("techduel-*-*"):
+        pid = entry.name.split("-")[1]
+        if pid.isdigit() and not _alive(int(pid)) and entry.is_dir():
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def ipc_manager_class(base: str, gate: Path | None = None) -> type[AsyncKernelManager]:
     """A kernel-manager class whose kernels put their sockets in a fresh folder below ``base``."""
+    # imported here: jupyter_client takes half a second, which a run the cache answers must not pay
+    from jupyter_client.manager import AsyncKernelManager
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
             kwargs.setdefault("transport", "ipc")
             folder = tempfile.mkdtemp(prefix=f"k{next(_serial)}-", dir=base)
             kwargs.setdefault("ip", os.path.join(folder, "s"))
+            kwargs.setdefault("connection_file", os.path.join(folder, "kernel.json"))  # goes with the folder
             super().__init__(**kwargs)
+
+        async def _async_interrupt_kernel(self):  # type: ignore[override]
+            # jupyter_client's shutdown_kernel first interrupts (SIGINT) in case the kernel is busy. Ours is
+            # done with its notebook then, or killed at once (a timed-out cell), so the signal could only land
+            # while the kernel still handled a message: ipykernel then logs "KeyboardInterrupt caught in
+            # kernel", which normal runs printed.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
 
         async def start_kernel(self, **kw):  # type: ignore[override]
             if gate is None:

@@ -10,15 +10,18 @@ under ``build/`` or replaces the last good output: a failed execution is kept as
 from __future__ import annotations
 
 import json
+import math
 import multiprocessing
+import multiprocessing.connection
 import os
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -65,6 +68,20 @@ class Job:
     @property
     def name(self) -> str:
         return self.label or self.notebook.stem
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How long one cell, and one notebook (from its first cell), may run before it is stopped and reported
+    as failed; generous, so that only a notebook that hangs meets them."""
+    cell: float = 1200.0
+    notebook: float = 3600.0
+
+    def backstop(self) -> float:
+        """When the runner stops a worker itself, counted from its start (or its gate opening): a worker
+        stuck where nbclient's limit does not reach (kernel start, a lost reply). A margin past the notebook
+        limit leaves the worker time to record a timeout itself, with its cell, as it normally does."""
+        return self.notebook + min(self.cell, 60.0)
 
 
 @dataclass
@@ -184,14 +201,50 @@ def plan(notebooks: list[Notebook], overrides: list[str]) -> dict[str, dict]:
     return plans
 
 
-def require_kernel() -> None:
-    """The notebooks run on the project kernel; say how to register it rather than fail inside papermill."""
-    from jupyter_client.kernelspec import KernelSpecManager
+_kernel_checked: dict[str, float] = {}  # kernelspec file -> its mtime, when it was found to be ours
 
-    if KERNEL not in KernelSpecManager().find_kernel_specs():
+# What the kernel's interpreter would import, asked once with -c (about 50 ms) from the notebooks' folder.
+_PROBE = "import json, os, sys, techduel; print(json.dumps([sys.prefix, os.path.dirname(techduel.__file__)]))"
+
+
+def require_kernel() -> None:
+    """The notebooks run on the project kernel, and it must be this checkout's: a kernelspec named
+    ``techduel`` left registered by another environment would run that environment's lib/ and read its data/.
+    So the kernelspec's interpreter is asked, once per run, which prefix it is and which ``techduel`` it
+    imports; both must be this runner's. Otherwise say how to register the right one."""
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    fix = f"`{sys.executable} -m ipykernel install --sys-prefix --name {KERNEL}`"
+    try:
+        spec = KernelSpecManager().get_kernel_spec(KERNEL)
+    except NoSuchKernel:
+        raise params.ParameterError(f"the Jupyter kernel '{KERNEL}' is not registered for {sys.executable}; "
+                                    f"run `make run` once, or {fix}") from None
+    spec_file = Path(spec.resource_dir) / "kernel.json"
+    stamp = spec_file.stat().st_mtime if spec_file.exists() else 0.0
+    if _kernel_checked.get(str(spec_file)) == stamp:
+        return
+    argv = spec.argv or [""]
+    options = argv[1:argv.index("-m")] if "-m" in argv else []  # interpreter options such as -X...
+    here = (os.path.realpath(sys.prefix), os.path.realpath(Path(__file__).parent))
+    try:
+        probe = subprocess.run([argv[0], *options, "-c", _PROBE], capture_output=True, text=True, timeout=60,
+                               env={**os.environ, **(spec.env or {})},
+                               cwd=paths.notebooks_dir() if paths.notebooks_dir().is_dir() else None)
+        prefix, package = json.loads(probe.stdout.strip().splitlines()[-1])
+        there = (os.path.realpath(prefix), os.path.realpath(package))
+        found = f"its interpreter {argv[0]} (prefix {prefix}) imports techduel from {package}"
+    except (OSError, ValueError, IndexError, subprocess.SubprocessError):
+        there = None
+        found = f"its interpreter {argv[0]} cannot import techduel"
+    if there != here:
         raise params.ParameterError(
-            f"the Jupyter kernel '{KERNEL}' is not registered for {sys.executable}; run `make run` once, or "
-            f"`{sys.executable} -m ipykernel install --sys-prefix --name {KERNEL}`")
+            f"the Jupyter kernel '{KERNEL}' ({spec.resource_dir}) does not belong to this checkout: {found}, "
+            f"but this runner is {here[0]} with techduel from {here[1]}. "
+            f"Register this checkout's kernel: {fix}"
+            + ("" if Path(spec.resource_dir).resolve().is_relative_to(here[0]) else
+               f", and remove {spec.resource_dir}, which is found before it"))
+    _kernel_checked[str(spec_file)] = stamp
 
 
 # ---------------------------------------------------------------------------------------------- execution
@@ -205,27 +258,52 @@ class NotebookFailed(Exception):
         self.where, self.copy = where, copy
 
 
-def papermill_engine(job: Job, into: Path, gate: Path | None) -> None:
-    """Execute the notebook into ``into`` through papermill, on an IPC kernel."""
+def papermill_engine(job: Job, into: Path, gate: Path | None, limits: Limits = Limits(),
+                     sockets: Path | None = None) -> None:
+    """Execute the notebook into ``into`` through papermill, on an IPC kernel, within ``limits``. Kernel
+    sockets go in a folder of their own below ``sockets`` (the run's folder, which the runner removes
+    whatever happens to this worker)."""
     import papermill as pm
 
     from . import kernels
 
     nb = job.notebook
-    # kernel sockets need a short path (a Unix socket path is limited to 107 bytes): the system temp dir
-    sockets = Path(tempfile.mkdtemp(prefix="techduel-"))
+    base = sockets or kernels.socket_folder()
+    folder = Path(tempfile.mkdtemp(prefix="j", dir=base))
     try:
         pm.execute_notebook(str(nb.path), str(into), parameters=job.parameters, kernel_name=KERNEL,
                             cwd=str(nb.path.parent), progress_bar=False, log_output=False,
-                            engine_name=_engine(),
-                            kernel_manager_class=kernels.ipc_manager_class(str(sockets), gate))
+                            engine_name=_engine(), timeout_func=_Clock(limits),
+                            kernel_manager_class=kernels.ipc_manager_class(str(folder), gate))
     except kernels.GateClosed:
         raise
     except pm.PapermillExecutionError as exc:
         raise NotebookFailed(f"cell {_failed_cell(into, nb.path)} raised {exc.ename}: {exc.evalue}", into) from None
     finally:
-        shutil.rmtree(sockets, ignore_errors=True)
+        shutil.rmtree(folder if sockets else base, ignore_errors=True)
     clean(into, drop_varying=job.committed)
+
+
+class _Clock:
+    """nbclient's time limit for the next cell: the cell limit or what is left of the notebook's, whichever
+    is less. The notebook's clock starts at its first cell, so a kernel waiting at its gate is not counted."""
+
+    def __init__(self, limits: Limits):
+        self.limits, self.end, self.cell, self.by_notebook, self.seconds = limits, None, None, False, 0
+
+    def __call__(self, cell) -> int:
+        now = time.monotonic()
+        self.end = self.end or now + self.limits.notebook
+        left = self.end - now
+        self.cell, self.by_notebook = cell, left < self.limits.cell
+        self.seconds = max(1, math.ceil(min(self.limits.cell, left)))
+        return self.seconds
+
+    def reason(self) -> str:
+        which = ("notebook time limit, --notebook-timeout" if self.by_notebook
+                 else "cell time limit, --cell-timeout")
+        limit = self.limits.notebook if self.by_notebook else self.limits.cell
+        return f"did not finish within {limit:g} s (the {which}); the kernel was stopped"
 
 
 def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=papermill_engine) -> Outcome:
@@ -262,13 +340,47 @@ def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=
 def _engine() -> str:
     """papermill's engine, minus its saves of the whole notebook before and after every cell (each one a
     full serialisation and schema validation). The output is written once, when the run ends or fails,
-    and only to a temporary name."""
+    and only to a temporary name.
+
+    A cell over its time limit (``_Clock``) is recorded as that cell's error, so that papermill's own failure
+    path keeps the executed copy and names the cell, as for any failure; its kernel, still busy, is killed
+    rather than asked to shut down."""
+    import nbformat
+    from nbclient.exceptions import CellTimeoutError
+    from papermill.clientwrap import PapermillNotebookClient
     from papermill.engines import NBClientEngine, papermill_engines
+
+    class Client(PapermillNotebookClient):
+        timed_out = None
+
+        async def _async_handle_timeout(self, timeout, cell=None):  # nbclient's, without its error log line
+            self.timed_out, self.shutdown_kernel = cell, "immediate"
+            raise CellTimeoutError.error_from_timeout_and_cell("Cell execution timed out", timeout, cell)
 
     class WriteOnceEngine(NBClientEngine):
         @classmethod
         def execute_notebook(cls, nb, kernel_name, output_path=None, **kwargs):
             return super().execute_notebook(nb, kernel_name, output_path=None, **kwargs)
+
+        @classmethod
+        def execute_managed_notebook(cls, nb_man, kernel_name, log_output=False, start_timeout=60,
+                                     timeout_func=None, **kwargs):
+            kwargs = {k: v for k, v in kwargs.items() if k not in ("input_path", "timeout", "startup_timeout",
+                                                                    "execution_timeout", "stdout_file",
+                                                                    "stderr_file")}
+            from papermill.engines import logger
+
+            client = Client(nb_man, kernel_name=kernel_name, log=logger, log_output=log_output,
+                            startup_timeout=start_timeout, timeout_func=timeout_func, **kwargs)
+            try:
+                return client.execute()
+            except CellTimeoutError:
+                cell = client.timed_out
+                if cell is None:  # not a time limit of ours (say, output that never arrived)
+                    raise
+                cell.outputs.append(nbformat.v4.new_output(
+                    "error", ename="TimeoutError", evalue=f"this cell {timeout_func.reason()}", traceback=[]))
+                return nb_man.nb
 
     papermill_engines.register("techduel-write-once", WriteOnceEngine)
     return "techduel-write-once"
@@ -316,54 +428,187 @@ def _import_papermill() -> None:
     import papermill  # noqa: F401
 
 
-def _worker_init() -> None:
+def _worker_init(parent: int) -> None:
     # Ctrl-C goes to the whole process group; the parent decides what to stop and cleans up. A worker forked
     # after the parent installed its SIGTERM handler must not inherit it: when the parent stops a worker with
     # SIGTERM, the worker has to die on the spot, not unwind as if the notebook had finished.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    _die_with(parent)
+
+
+def _die_with(parent: int) -> None:
+    """A worker dies with the runner, even one killed with -9, instead of going on writing build/. On Linux
+    the kernel sends the signal (PR_SET_PDEATHSIG); elsewhere a thread watches the parent's pid. The worker's
+    own kernel follows within a second: ipykernel exits when its parent (JPY_PARENT_PID) is gone."""
+    armed = False
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        try:
+            prctl = ctypes.CDLL(None, use_errno=True).prctl
+            armed = prctl(1, signal.SIGKILL, 0, 0, 0) == 0  # 1 is PR_SET_PDEATHSIG
+        except (OSError, AttributeError):
+            armed = False
+    if not armed:
+        import threading
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(1)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # the runner died before the signal was armed
+        os._exit(1)
+
+
+def _work(conn, parent: int, args: tuple) -> None:
+    """A worker's whole life: one job, its outcome sent back to the runner."""
+    _worker_init(parent)
+    job = args[0]
+    try:
+        outcome = execute(*args)
+    except Exception as exc:  # the worker itself broke (not the notebook)
+        outcome = Outcome(job.name, "failed", 0.0, f"{type(exc).__name__}: {exc}")
+    conn.send(outcome)
+    conn.close()
+
+
+class _Workers:
+    """At most ``size`` notebooks at once, each in a worker process of its own, forked when its turn comes
+    (papermill is already imported, so a fork costs milliseconds). A worker that dies, say to the
+    out-of-memory killer, takes only its own notebook with it: the others go on in their own processes, the
+    next job gets a fresh one, and the dead one is reported with what killed it."""
+
+    def __init__(self, size: int, limit: float):
+        self.size, self.limit, self.queue = size, limit, deque()
+        self.active: dict = {}  # receiving end of the worker's pipe -> (job, process)
+        self.started: dict[str, float] = {}  # job name -> when its clock started
+        self.context = multiprocessing.get_context("fork")
+
+    def submit(self, job: Job, args: tuple) -> None:
+        self.queue.append((job, args))
+        self._fill()
+
+    def names(self) -> set[str]:
+        return {job.name for job, _ in self.active.values()} | {job.name for job, _ in self.queue}
+
+    def __len__(self) -> int:
+        return len(self.active) + len(self.queue)
+
+    def _fill(self) -> None:
+        while self.queue and len(self.active) < self.size:
+            job, args = self.queue.popleft()
+            recv, send = self.context.Pipe(duplex=False)
+            proc = self.context.Process(target=_work, args=(send, os.getpid(), args), daemon=True,
+                                        name=f"techduel-{job.name}")
+            proc.start()
+            send.close()  # only the worker holds the sending end: its death reads as end of file
+            self.active[recv] = (job, proc)
+            self.started[job.name] = time.monotonic()
+
+    def restart_clock(self, name: str) -> None:
+        """A gated job's gate opened: its time starts now."""
+        if name in self.started:
+            self.started[name] = time.monotonic()
+
+    def wait(self) -> list[Outcome]:
+        """Block until at least one worker ends; the outcomes of those that did."""
+        sentinels = {proc.sentinel: recv for recv, (_, proc) in self.active.items()}
+        due = min(self.started[job.name] + self.limit for job, _ in self.active.values())
+        ready = multiprocessing.connection.wait([*self.active, *sentinels], max(0.0, due - time.monotonic()))
+        ended = {sentinels.get(r, r) for r in ready}
+        outcomes = []
+        for recv, (job, proc) in list(self.active.items()):
+            if recv not in ended and time.monotonic() >= self.started[job.name] + self.limit:
+                proc.kill()  # its kernel follows it
+                proc.join(timeout=10)
+                recv.close()
+                del self.active[recv]
+                outcomes.append(Outcome(job.name, "failed", time.monotonic() - self.started[job.name],
+                                        f"its worker was stopped after {self.limit:g} s, past the notebook "
+                                        f"time limit (--notebook-timeout); no executed copy was kept"))
+        for recv in ended:
+            job, proc = self.active.pop(recv)
+            try:
+                outcome = recv.recv()
+            except (EOFError, OSError):  # it died without a word
+                proc.join(timeout=10)
+                outcome = Outcome(job.name, "failed", time.monotonic() - self.started[job.name],
+                                  _death(proc.exitcode))
+            recv.close()
+            proc.join(timeout=10)
+            if proc.is_alive():
+                proc.kill()
+            outcomes.append(outcome)
+        self._fill()
+        return outcomes
+
+    def stop(self) -> None:
+        """Stop every worker at once (each kernel follows its worker within a second) and drop the queue. Not
+        SIGTERM: nbclient turns that into a kernel shutdown and the worker would go on."""
+        self.queue.clear()
+        for _, proc in self.active.values():
+            proc.kill()
+        for recv, (_, proc) in self.active.items():
+            proc.join(timeout=10)
+            recv.close()
+        self.active.clear()
+
+
+def _death(code: int | None) -> str:
+    if code is not None and code < 0:
+        name = signal.Signals(-code).name
+        why = " (as the out-of-memory killer does)" if -code == signal.SIGKILL else ""
+        how = f"was killed by {name}{why}"
+    else:
+        how = f"exited with status {code}"
+    return (f"its worker process {how} before the notebook finished; no executed copy was kept; "
+            f"the other notebooks ran on")
 
 
 def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = False, echo=print,
-               progress: bool | None = None, engine=papermill_engine) -> list[Outcome]:
-    """Run stages in order; the jobs within a stage run concurrently. A failure never stops the others.
+               progress: bool | None = None, engine=papermill_engine, limits: Limits | None = None
+               ) -> list[Outcome]:
+    """Run stages in order; the jobs within a stage run concurrently. A failure never stops the others, nor
+    does a worker that dies (``_Workers``); every cell and notebook runs within ``limits``.
 
     While a stage runs, spare workers start the next stage's kernels behind a gate (``techduel.kernels``),
     so those kernels boot and import their libraries in parallel; the gate opens, or says skip when the
     cache can serve the job, once the stage they wait for is done."""
+    from functools import partial
+
+    from . import kernels
+
     jobs = max(1, jobs or os.cpu_count() or 1)
     lib_hash = cache.tree_hash(Path(__file__).parent)
     env_hash = cache.environment_hash()
     files.clear_stale()
+    kernels.clear_stale_sockets()
     scratch = files.temp_path("run")
     bar = _bar(sum(len(s) for s in stages), progress)
     outcomes: list[Outcome] = []
-    pool: ProcessPoolExecutor | None = None
-    running: dict[Future, Job] = {}
+    workers: _Workers | None = None
+    sockets: Path | None = None
     gated: dict[str, tuple[Path, str]] = {}  # job name -> (gate file, key) for kernels started early
 
     def submit(job: Job, key: str, gate: Path | None = None) -> None:
-        nonlocal pool
-        if pool is None:
+        nonlocal workers, sockets, engine
+        if workers is None:
             if engine is papermill_engine:
                 require_kernel()
                 _import_papermill()
-
-            pool = ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context("fork"),
-                                       initializer=_worker_init)
+                sockets = kernels.socket_folder()
+                engine = partial(papermill_engine, limits=limits or Limits(), sockets=sockets)
+            workers = _Workers(jobs, (limits or Limits()).backstop())
         echo(f"  start  {job.name}" + (" (kernel warming up until its inputs are ready)" if gate else ""))
-        running[pool.submit(execute, job, scratch, key, gate, engine)] = job
+        workers.submit(job, (job, scratch, key, gate, engine))
 
     def settle(current: set[str]) -> None:
         """Wait for the jobs of the current stage; report each as it ends."""
-        while any(job.name in current for job in running.values()):
-            done, _ = wait(list(running), return_when=FIRST_COMPLETED)
-            for fut in done:
-                job = running.pop(fut)
-                try:
-                    outcome = fut.result()
-                except Exception as exc:  # the worker itself broke (not the notebook)
-                    outcome = Outcome(job.name, "failed", 0.0, f"{type(exc).__name__}: {exc}")
+        while workers is not None and workers.names() & current:
+            for outcome in workers.wait():
                 if outcome.cache != "hit":
                     outcome.cache = "off" if force else "miss"
                 outcomes.append(outcome)
@@ -378,30 +623,32 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
                 if job.name in gated:
                     gate, _ = gated.pop(job.name)
                     files.write_atomic(gate, "skip" if hit else "go")
+                    workers.restart_clock(job.name)
                 elif hit:
                     outcomes.append(Outcome(job.name, "ok", 0.0, cache="hit"))
                     _report(echo, bar, outcomes[-1])
                 else:
                     submit(job, key)
             following = stages[index + 1] if index + 1 < len(stages) else []
-            if running and following and len(running) + len(following) <= jobs:
+            running = len(workers) if workers is not None else 0
+            if running and following and running + len(following) <= jobs:
                 for job in following:
                     gate = scratch / f"{job.output.stem}.gate"
                     key = cache.static_key(job.notebook.path, job.parameters, lib_hash, env_hash)
                     gated[job.name] = (gate, key)
                     submit(job, key, gate)
             settle({job.name for job in stage})
-        settle({job.name for job in running.values()})
+        settle(workers.names() if workers is not None else set())
     except KeyboardInterrupt:
         echo("  interrupted: stopping the running notebooks; nothing half-written is left under build/")
-        if pool is not None:
-            _stop(pool)
         raise
     finally:
         signal.signal(signal.SIGTERM, previous)
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
+        if workers is not None:
+            workers.stop()
         shutil.rmtree(scratch, ignore_errors=True)
+        if sockets is not None:
+            shutil.rmtree(sockets, ignore_errors=True)
         if bar is not None:
             bar.close()
     return outcomes
@@ -409,11 +656,6 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
 
 def _raise_interrupt(signum, frame):
     raise KeyboardInterrupt(f"signal {signum}")
-
-
-def _stop(pool: ProcessPoolExecutor) -> None:
-    for proc in list(getattr(pool, "_processes", {}).values()):
-        proc.terminate()
 
 
 def _bar(total: int, progress: bool | None):
@@ -434,7 +676,7 @@ def _report(echo, bar, o: Outcome) -> None:
 
 
 def run(names: list[str], overrides: list[str], out_dir: Path | None = None, jobs: int | None = None,
-        force: bool = False, echo=print) -> list[Outcome]:
+        force: bool = False, echo=print, limits: Limits | None = None) -> list[Outcome]:
     """Check everything first (bad input raises before any kernel starts), then run threads, then overview.
     Unreadable notebook files are reported as failed; the others run."""
     notebooks, unreadable = choose(names)
@@ -447,7 +689,7 @@ def run(names: list[str], overrides: list[str], out_dir: Path | None = None, job
             p.setdefault("notebooks_dir", str(out_dir))
         stages[nb.is_overview].append(Job(nb, p, out_dir / nb.path.name, out_dir))
     return _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs, force=force,
-                                                               echo=echo)
+                                                               echo=echo, limits=limits)
 
 
 def _unreadable_outcomes(unreadable: list[Unreadable], echo) -> list[Outcome]:
@@ -457,7 +699,8 @@ def _unreadable_outcomes(unreadable: list[Unreadable], echo) -> list[Outcome]:
     return out
 
 
-def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print) -> list[Outcome]:
+def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print,
+            limits: Limits | None = None) -> list[Outcome]:
     """Re-execute the committed notebooks (all, or those named) in place with their defaults (threads first,
     overview last)."""
     failed_dir = paths.build_dir() / "notebooks"
@@ -466,7 +709,7 @@ def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print)
     for nb in notebooks:
         stages[nb.is_overview].append(Job(nb, {}, nb.path, failed_dir, committed=True))
     outcomes = _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs,
-                                                                   force=True, echo=echo)
+                                                                   force=True, echo=echo, limits=limits)
     for nb in select([]):  # a refresh is not a build: leave no cache manifests among the committed files
         cache.forget(nb.path)
     shutil.rmtree(paths.notebooks_dir() / ".cache", ignore_errors=True)

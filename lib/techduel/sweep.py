@@ -56,7 +56,8 @@ def slug(combo: dict) -> str:
     return re.sub(r"[^A-Za-z0-9_.=+-]", "_", text)[:100] + "-" + hashlib.sha256(exact.encode()).hexdigest()[:10]
 
 
-def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool = False, echo=print):
+def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool = False, echo=print,
+          limits: runner.Limits | None = None):
     """Run the grid; return (outcomes, path of the CSV, paths of the figures)."""
     (nb,) = runner.select([notebook])
     axes = parse_axes(specs, nb.parameters(), nb.stem)  # bad input raises before any kernel starts
@@ -66,7 +67,7 @@ def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool 
         params.check_together(nb.parameters(), combo, f"{nb.stem}, combination {slug(combo)}")
     jobs_ = [runner.Job(nb, combo, base / "runs" / f"{slug(combo)}.ipynb", base / "runs", label=slug(combo))
              for combo in combos]
-    outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo)
+    outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo, limits=limits)
     status = {o.notebook: o.status for o in outcomes}
     rows, units = [], {}
     for job, combo in zip(jobs_, combos):
