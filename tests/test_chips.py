@@ -121,3 +121,19 @@ def test_leaders_by_year():
     shares = pd.DataFrame({"year": [2018, 2018, 2019, 2019],
                            "entity": ["Huawei", "Ericsson", "Huawei", "Nokia"], "value": [29, 13, 28, 16]})
     assert chips.leaders(shares)["entity"].tolist() == ["Huawei", "Huawei"]
+
+
+def test_parity_label_flags_a_comparison_that_holds_only_against_the_older_chip():
+    assert chips.parity_label("mostly accurate", "false") == "misleading"
+    assert chips.parity_label("accurate", "false") == "misleading"
+    assert chips.parity_label("false", "false") == "false"
+    assert chips.parity_label("accurate", "accurate") == "accurate"
+    assert chips.parity_label("mixed", "false") == "mixed"
+
+
+def test_quarters_ahead_keeps_only_quarters_with_both_counts():
+    units = pd.DataFrame({"year": [2023, 2023, 2024, 2024, 2024], "period": ["Q4", "Q4", "Q1", "Q1", "Q3"],
+                          "entity": ["A", "B", "A", "B", "A"], "value": [7, 3, 2, 2, 8]})
+    out = chips.quarters_ahead(units, "A", "B")
+    assert list(out.index) == [(2023, "Q4"), (2024, "Q1")]
+    assert list(out["ahead"]) == [True, False]  # a tie is not ahead

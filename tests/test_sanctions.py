@@ -63,3 +63,9 @@ def test_first():
     assert sanctions.first(EVENTS, ["tariff", "investigation"])["event_id"] == "a"
     with pytest.raises(ValueError):
         sanctions.first(EVENTS, ["agreement"])
+
+
+@pytest.mark.parametrize("n, label", [(24, "accurate"), (99, "accurate"), (100, "mostly accurate"),
+                                      (600, "mostly accurate"), (12, "mixed"), (23, "mixed"), (11, "false")])
+def test_count_label_reads_several_dozen(n, label):
+    assert sanctions.count_label(n) == label

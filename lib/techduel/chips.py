@@ -139,3 +139,24 @@ def leaders(shares: pd.DataFrame) -> pd.DataFrame:
     """The entity with the largest share in each year (ties: both), from rows with year/entity/value."""
     top = shares.groupby("year")["value"].transform("max")
     return shares[shares["value"] == top].sort_values(["year", "entity"])[["year", "entity", "value"]]
+
+
+def parity_label(vs_older: str, vs_flagship: str) -> str:
+    """The label for "only x% behind Nvidia" when the claim names no Nvidia chip.
+
+    ``vs_older`` is the rating against the older chip the maker itself compares with (the A100), ``vs_flagship``
+    against Nvidia's flagship when the claim was made (the H100). Near the mark against the old chip only and
+    far off against the flagship is misleading: the unnamed comparison flatters. Otherwise the two readings'
+    common label, or mixed when they disagree."""
+    if vs_older in ("accurate", "mostly accurate") and vs_flagship == "false":
+        return "misleading"
+    return vs_flagship if vs_flagship == vs_older else "mixed"
+
+
+def quarters_ahead(units: pd.DataFrame, leader: str, other: str) -> pd.DataFrame:
+    """Quarters where both ``leader`` and ``other`` have a unit count, with the two counts and whether the
+    leader shipped more; from rows with year, period, entity and value."""
+    pair = units.pivot_table(index=["year", "period"], columns="entity", values="value").dropna(subset=[leader, other])
+    out = pair[[leader, other]].copy()
+    out["ahead"] = out[leader] > out[other]
+    return out

@@ -129,3 +129,18 @@ def tariff_figure(avg: pd.DataFrame, claimed_rate: float, claimed_from: str, tit
     shown = pd.concat([tariff_levels(avg, s) for s in names])
     data = shown[["date", "series", "avg_tariff_pct"]].assign(date=lambda d: d["date"].dt.strftime("%Y-%m-%d"))
     return fig, data
+
+
+DOZENS = (24, 99)  # our reading of "several dozen": two dozen or more, fewer than a hundred
+
+
+def count_label(n: float, span: tuple[float, float] = DOZENS) -> str:
+    """How a vague count ("several dozen") fits a documented count ``n``: inside the span accurate; above it
+    mostly accurate (the word understates, the substance holds); below it mixed, and false under half its
+    lower end."""
+    low, high = span
+    if low <= n <= high:
+        return "accurate"
+    if n > high:
+        return "mostly accurate"
+    return "mixed" if n >= low / 2 else "false"
