@@ -248,3 +248,22 @@ def test_share_rows_are_percentages_and_the_rate_is_the_feds(trade_root):
     rates = macro[macro["quantity"] == "cny_per_usd_avg"]
     assert (rates["reporter"] == "fred").all() and set(rates["year"]) >= set(range(2015, 2025))
     assert rates.set_index("year").loc[2024, "value"] == 7.1957  # FRED annual average, checked at the source
+
+
+def _ratio_rows(pcts):
+    rows = [{"year": 2024, "side": s, "services": sv, "goods_usd_bn": 600.0 if s == "china" else 500.0,
+             "services_usd_bn": 50.0, "trade_usd_bn": 0.0, "gdp_usd_bn": 18000.0, "pct_of_gdp": p}
+            for (s, sv), p in zip([("china", False), ("us", False), ("china", True), ("us", True)], pcts)]
+    return pd.DataFrame(rows)
+
+
+def test_gdp_ratio_finding_rates_goods_trade_and_shows_the_other_readings():
+    gdp_row = {"gdp_cny_bn": 130000.0, "gdp_usd_bn": 18000.0, "cny_per_usd": 7.19}
+    f = trade.gdp_ratio_finding(_ratio_rows([3.6, 3.1, 4.0, 3.5]), gdp_row, 3.0, "lt", 2024)
+    assert f["label"] == "mostly accurate"  # goods range 3.1-3.6: the nearest end is within 10% of 3
+    chosen = [r for r in f["readings"] if r.chosen]
+    assert len(chosen) == 1 and chosen[0].label == f["label"] and "goods trade" in chosen[0].reading
+    assert [r.label for r in f["readings"] if not r.chosen] == ["mixed", "mostly accurate", "mixed"]
+    assert "a little too low" in f["conclusion"] and "3.1% to 4.0%" in f["conclusion"]
+    # services do not rescue or sink the headline: only goods rows decide the label
+    assert trade.gdp_ratio_finding(_ratio_rows([2.5, 2.8, 9.0, 9.0]), gdp_row, 3.0, "lt", 2024)["label"] == "accurate"

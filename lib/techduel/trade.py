@@ -273,3 +273,55 @@ def coverage_label(named: Iterable[str], recent: Iterable[str], ever: Iterable[s
     if named <= ever:
         return "mostly accurate"
     return "mixed" if named & ever else "unverifiable"
+
+
+WHOSE = {"china": "China's", "us": "US"}
+
+
+def describe_measure(row) -> str:
+    """Whose records and which flows a US-China trade/GDP ratio row uses, in words."""
+    return f"{WHOSE[row['side']]} records, {'goods and services' if row['services'] else 'goods only'}"
+
+
+def gdp_ratio_finding(at: pd.DataFrame, gdp_row, claimed: float, comparator: str, year: int) -> dict:
+    """The verdict on "US trade is under x% of China's GDP" from one year's ratio rows (both sides' records,
+    with and without services; columns side, services, goods_usd_bn, services_usd_bn, trade_usd_bn, gdp_usd_bn,
+    pct_of_gdp, year) and that year's GDP row (gdp_cny_bn, gdp_usd_bn, cny_per_usd).
+
+    The headline is goods trade, the usual meaning of "trade", with China's customs figures and the US
+    (partner) figures as two measurements of it: their range is the evidence. Services and each side alone
+    are shown as other readings. Returns the label, reason, evidence, readings and conclusion."""
+    from . import claims
+    from .evidence import Reading
+
+    low, high = evidence_range(at["pct_of_gdp"])
+    goods, with_services = at[~at["services"]], at[at["services"]]
+    rating = claims.rate_number(claimed, goods["pct_of_gdp"].min(), goods["pct_of_gdp"].max(), comparator)
+    lowest, highest = at.loc[at["pct_of_gdp"].idxmin()], at.loc[at["pct_of_gdp"].idxmax()]
+    side = goods.set_index("side")["goods_usd_bn"]
+    where = (f"Every measure is below the claimed {claimed:g}%" if high < claimed else
+             f"Every measure is above the claimed {claimed:g}%, the lowest only just" if low >= claimed else
+             f"The measures fall on both sides of {claimed:g}%")
+    reason = (f"China's {year} GDP of {gdp_row['gdp_cny_bn']:,.0f} billion yuan is {gdp_row['gdp_usd_bn']:,.0f} billion "
+              f"dollars at the Federal Reserve's average of {gdp_row['cny_per_usd']:.4f} yuan per dollar. Two-way goods trade "
+              f"with the US was {side['china']:.1f} billion dollars on China's customs figures and {side['us']:.1f} billion on "
+              f"US figures; BEA services add {with_services['services_usd_bn'].iloc[0]:.0f} billion. The ratio runs from "
+              f"{low:.2f}% ({describe_measure(lowest)}) to {high:.2f}% ({describe_measure(highest)}); on goods trade, the "
+              f"headline, {rating.explanation}. {where}; the claim's point, that US trade is a small part of China's "
+              f"economy, holds.")
+    one = lambda lo, hi: claims.rate_number(claimed, lo, hi, comparator).label  # noqa: E731
+    readings = ([Reading(f"goods trade on either side's records ({goods['pct_of_gdp'].min():.2f}-{goods['pct_of_gdp'].max():.2f}%)",
+                         rating.label, chosen=True,
+                         why="'trade' usually means goods trade; China's own customs figures and the US (partner) figures "
+                             "measure the same flows and check each other")]
+                + [Reading(f"{describe_measure(r)} ({r['pct_of_gdp']:.2f}%)", one(r["pct_of_gdp"], r["pct_of_gdp"]))
+                   for _, r in goods.iterrows()]
+                + [Reading(f"goods and services ({with_services['pct_of_gdp'].min():.2f}-{with_services['pct_of_gdp'].max():.2f}%)",
+                           one(with_services["pct_of_gdp"].min(), with_services["pct_of_gdp"].max()))])
+    word = {"accurate": "right", "mostly accurate": "a little too low", "mixed": "borderline"}.get(rating.label, "too low")
+    return {"label": rating.label, "reason": reason,
+            "evidence": [f"{r['year']} {describe_measure(r)}: {r['trade_usd_bn']:.1f} bn USD / {r['gdp_usd_bn']:,.0f} bn USD = "
+                         f"{r['pct_of_gdp']:.2f}%" for _, r in at.iterrows()],
+            "readings": readings,
+            "conclusion": (f"China's trade with the US came to {low:.1f}% to {high:.1f}% of its GDP in {year}, depending on "
+                           f"whose records are used and whether services count, so the claimed under {claimed:g}% is {word}.")}
