@@ -267,3 +267,20 @@ def test_gdp_ratio_finding_rates_goods_trade_and_shows_the_other_readings():
     assert "a little too low" in f["conclusion"] and "3.1% to 4.0%" in f["conclusion"]
     # services do not rescue or sink the headline: only goods rows decide the label
     assert trade.gdp_ratio_finding(_ratio_rows([2.5, 2.8, 9.0, 9.0]), gdp_row, 3.0, "lt", 2024)["label"] == "accurate"
+
+
+def test_global_south_finding_rates_the_range_and_each_grouping():
+    in_year = pd.DataFrame({"partner": ["bri_partner_countries", "bri_partner_countries", "global_south_sp"],
+                            "share_pct": [50.3, 50.7, 44.0], "measure": ["share_of_total"] * 2 + ["share_of_exports"],
+                            "method": ["stated", "stated", "stated"], "reporter": ["china_customs", "mofcom", "sp_global"],
+                            "year": [2024] * 3})
+    sp = pd.Series({"share_pct": 44.0, "year": 2024})
+    old = pd.Series({"share_pct": 47.0, "year": 2023})
+    overlap = pd.DataFrame({"bri_partner_countries": [46.6], "bri_along_routes": [40.0]}, index=[2023])
+    f = trade.global_south_finding(in_year, sp, old, overlap, "UNCTAD", 50, "gt", 2024)
+    assert f["label"] == "mixed"  # the range straddles half
+    labels = {r.reading.split(" (")[0]: r.label for r in f["readings"]}
+    assert labels["bri_partner_countries"] == "accurate" and labels["global_south_sp"] != "accurate"
+    assert [r.chosen for r in f["readings"]] == [False, False, True]
+    assert "China's own figures" in f["reason"] and "change of list" in f["reason"]
+    assert f["conclusion"].startswith("50.3% of China's trade in 2024")

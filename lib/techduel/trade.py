@@ -325,3 +325,44 @@ def gdp_ratio_finding(at: pd.DataFrame, gdp_row, claimed: float, comparator: str
             "readings": readings,
             "conclusion": (f"China's trade with the US came to {low:.1f}% to {high:.1f}% of its GDP in {year}, depending on "
                            f"whose records are used and whether services count, so the claimed under {claimed:g}% is {word}.")}
+
+
+def global_south_finding(in_year: pd.DataFrame, sp: pd.Series, old: pd.Series, overlap: pd.DataFrame, none_found: str,
+                         claimed: float, comparator: str, year: int) -> dict:
+    """The verdict on "more than half of China's trade is with the Global South" (label, reason, evidence,
+    readings, conclusion).
+
+    ``in_year`` holds the year's full-year shares (partner, share_pct, measure, method, reporter, year); ``sp`` the
+    S&P Global South share and ``old`` the older Belt and Road list's latest share (rows of :func:`pick_share`);
+    ``overlap`` the years with both Belt and Road lists (columns bri_partner_countries, bri_along_routes);
+    ``none_found`` the groupings with no figure. "Global South" has no single official list, so the rule rates the
+    range across every grouping with a figure; each grouping's own label is shown as a reading."""
+    from . import claims
+    from .evidence import Reading
+
+    low, high = evidence_range(in_year["share_pct"])
+    rating = claims.rate_number(claimed, low, high, comparator)
+    bri = in_year[(in_year["partner"] == "bri_partner_countries") & (in_year["method"] == "stated")].set_index("reporter")
+    reason = (f"For {year} the shares across the groupings that have figures run from {low:.1f}% to {high:.1f}% "
+              f"({rating.explanation}). Only China's own list of Belt and Road partner countries puts the share above "
+              f"half ({bri.loc['china_customs', 'share_pct']:g}% from customs, {bri.loc['mofcom', 'share_pct']:g}% from "
+              f"the commerce ministry), and that list includes OECD members such as Korea and New Zealand. The one "
+              f"grouping published under the name Global South, S&P Global's, covers exports only: "
+              f"{sp['share_pct']:g}%. On China's older Belt and Road list the share was {old['share_pct']:g}% in "
+              f"{old['year']}, the last year it was reported"
+              + "".join(f"; in {y}, reported on both lists, it was {r['bri_partner_countries']:.1f}% on the new one and "
+                        f"{r['bri_along_routes']:.1f}% on the old, so most of the rise past half is a change of list"
+                        for y, r in overlap.iterrows())
+              + ". The shares above half are China's own figures (customs, commerce ministry); the one independent "
+                f"grouping, S&P Global's, covers exports only. No share was found for: {none_found}.")
+    readings = ([Reading(f"{p} ({', '.join(f'{v:.1f}%' for v in g['share_pct'])})",
+                         claims.rate_number(claimed, g["share_pct"].min(), g["share_pct"].max(), comparator).label)
+                 for p, g in in_year.groupby("partner")]
+                + [Reading("every grouping with a figure, taken together", rating.label, chosen=True,
+                           why="'Global South' has no single official list, so no one grouping can stand for it")])
+    evidence = ([f"{r['partner']} {r['year']}: {r['share_pct']:.2f}% ({r['measure']}, {r['method']}, {r['reporter']})"
+                 for _, r in in_year.iterrows()] + [f"bri_along_routes {old['year']}: {old['share_pct']:g}%"])
+    return {"label": rating.label, "reason": reason, "evidence": evidence, "readings": readings,
+            "conclusion": (f"{bri.loc['china_customs', 'share_pct']:g}% of China's trade in {year} was with Belt and Road "
+                           f"partner countries on China's own list, which is not a Global South list; the only Global South "
+                           f"measure found puts China's exports to it at {sp['share_pct']:g}%.")}
