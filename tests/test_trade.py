@@ -284,3 +284,17 @@ def test_global_south_finding_rates_the_range_and_each_grouping():
     assert [r.chosen for r in f["readings"]] == [False, False, True]
     assert "China's own figures" in f["reason"] and "change of list" in f["reason"]
     assert f["conclusion"].startswith("50.3% of China's trade in 2024")
+
+
+def test_dominance_finding_names_where_chinese_brands_lead_and_where_not():
+    markets = pd.DataFrame({"row_id": ["a", "b", "c"], "country": ["russia", "russia", "kazakhstan"],
+                            "market": ["passenger_cars", "smartphones", "passenger_cars"], "value": [61.0, 55.0, 20.0],
+                            "year": [2024, 2022, 2024], "basis": ["sales"] * 3})
+    imports = pd.DataFrame({"row_id": ["i"], "value": [float("nan")], "low": [30.0], "high": [40.0]})
+    later = pd.DataFrame({"value": [70.0, 79.0]})
+    f = trade.dominance_finding(markets, imports, later)
+    assert f["label"] == "mixed"
+    assert "in Russia, but not of the car markets of Kazakhstan" in f["conclusion"]
+    assert "2 of 3 are above half" in f["reason"] and "at most 40%" in f["reason"]
+    assert f["evidence"][-1] == "i: 30.0-40.0%"
+    assert trade.dominance_finding(markets.iloc[:2], imports, later)["label"] == "mostly accurate"

@@ -366,3 +366,31 @@ def global_south_finding(in_year: pd.DataFrame, sp: pd.Series, old: pd.Series, o
             "conclusion": (f"{bri.loc['china_customs', 'share_pct']:g}% of China's trade in {year} was with Belt and Road "
                            f"partner countries on China's own list, which is not a Global South list; the only Global South "
                            f"measure found puts China's exports to it at {sp['share_pct']:g}%.")}
+
+
+def dominance_finding(markets: pd.DataFrame, imports: pd.DataFrame, phones_later: pd.DataFrame) -> dict:
+    """The verdict on "Chinese tech firms have all but conquered the EAEU's markets" (label, reason, evidence,
+    conclusion), by :func:`dominance_label` over the latest full-year share of Chinese brands in each market
+    (``markets``: row_id, country, market, value, year, basis); ``imports`` (row_id, value, low, high) are China's
+    shares of members' imports and ``phones_later`` later part-year Russian phone figures, shown for context."""
+    label = dominance_label(markets["value"])
+    majority = markets[markets["value"] > 50]
+    ahead = sorted(set(majority["country"].str.title()))
+    reason = ("Rule: Chinese brands above half of every market with a figure is mostly accurate (the phrase still "
+              "overstates), above half in none false, in some only mixed. The latest full-year shares: "
+              + "; ".join(f"{r['country'].title()} {r['market'].replace('_', ' ')} {r['value']:g}% ({r['year']}, {r['basis']})"
+                          for _, r in markets.iterrows())
+              + f". {len(majority)} of {len(markets)} are above half, in {', '.join(ahead) or 'none'}; "
+              f"later Russian smartphone figures, for part of 2023 or for imports, are higher still "
+              f"({phones_later['value'].min():g}-{phones_later['value'].max():g}%). China's share of members' imports, "
+              f"where known, is under half (at most {imports[['value', 'high']].max().max():g}%). No market-share data were "
+              "found for telecom equipment or other high-technology goods beyond cars and phones.")
+    evidence = ([f"{r['row_id']}: {r['value']:g}% ({r['basis']})" for _, r in markets.iterrows()]
+                + [f"{r['row_id']}: {r['value'] if pd.notna(r['value']) else str(r['low']) + '-' + str(r['high'])}%"
+                   for _, r in imports.iterrows()])
+    behind = sorted(set(markets["country"].str.title()) - set(ahead))
+    conclusion = (f"Chinese brands hold most of the car and smartphone sales in {', '.join(ahead)}, but not of the car "
+                  f"markets of {' or '.join(behind)}, so 'all but conquered' does not fit the EAEU as a whole."
+                  if label == "mixed" else
+                  f"Across the {len(markets)} EAEU markets with a figure, Chinese brands are above half in {len(majority)}.")
+    return {"label": label, "reason": reason, "evidence": evidence, "conclusion": conclusion}
