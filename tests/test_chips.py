@@ -121,3 +121,42 @@ def test_leaders_by_year():
     shares = pd.DataFrame({"year": [2018, 2018, 2019, 2019],
                            "entity": ["Huawei", "Ericsson", "Huawei", "Nokia"], "value": [29, 13, 28, 16]})
     assert chips.leaders(shares)["entity"].tolist() == ["Huawei", "Huawei"]
+
+
+def test_parity_label_flags_a_comparison_that_holds_only_against_the_older_chip():
+    assert chips.parity_label("mostly accurate", "false") == "misleading"
+    assert chips.parity_label("accurate", "false") == "misleading"
+    assert chips.parity_label("false", "false") == "false"
+    assert chips.parity_label("accurate", "accurate") == "accurate"
+    assert chips.parity_label("mixed", "false") == "mixed"
+
+
+def test_quarters_ahead_keeps_only_quarters_with_both_counts():
+    units = pd.DataFrame({"year": [2023, 2023, 2024, 2024, 2024], "period": ["Q4", "Q4", "Q1", "Q1", "Q3"],
+                          "entity": ["A", "B", "A", "B", "A"], "value": [7, 3, 2, 2, 8]})
+    out = chips.quarters_ahead(units, "A", "B")
+    assert list(out.index) == [(2023, "Q4"), (2024, "Q1")]
+    assert list(out["ahead"]) == [True, False]  # a tie is not ahead
+
+
+def test_parity_finding_rates_the_level_against_each_chip():
+    f16 = pd.Series({"ascend-910b": 280.0, "a100": 312.0, "h100": 989.0, "h20": 148.0})
+    found, figs = chips.parity_finding(5, f16, 0.8, pd.Series([0.2, 0.3]), ["note"])
+    assert found["label"] == "misleading"  # near the A100 (80-90%), far from the H100 (28%)
+    labels = {r.reading.split(",")[0]: r.label for r in found["readings"]}
+    assert labels["against the H100"] == "false" and labels["against the A100"] == "mostly accurate"
+    assert round(figs["level_vs_h100_pct"]) == 28 and round(figs["level_vs_a100_low_pct"]) == 80
+    assert found["evidence"][-1] == "note"
+    # a chip level with the flagship makes the claim accurate on every reading that matters
+    even = pd.Series({"ascend-910b": 950.0, "a100": 1000.0, "h100": 1000.0, "h20": 1000.0})
+    assert chips.parity_finding(5, even, 0.95, pd.Series([1.0]), [])[0]["label"] == "accurate"
+
+
+def test_price_finding_headline_is_the_sticker_price_against_comparable_chips():
+    f16 = pd.Series({"ascend-910b": 280.0, "h20": 148.0, "h100": 989.0})
+    found, figs = chips.price_finding(70, 120000, 110000, 7.18, (10000, 15000), (12000, 15000), 70000, f16, [])
+    assert found["label"] == "false" and round(figs["discount_vs_h20_cny_pct"]) == -9
+    assert [r.chosen for r in found["readings"]] == [True, False, False]
+    assert "was not 70% cheaper" in found["conclusion"]
+    cheap, _ = chips.price_finding(70, 20000, 110000, 7.18, (10000, 15000), (12000, 15000), 70000, f16, [])
+    assert cheap["label"] == "mostly accurate" and "at least 72% less" in cheap["conclusion"]  # 72-82% cheaper: just above 70

@@ -63,3 +63,37 @@ def test_first():
     assert sanctions.first(EVENTS, ["tariff", "investigation"])["event_id"] == "a"
     with pytest.raises(ValueError):
         sanctions.first(EVENTS, ["agreement"])
+
+
+@pytest.mark.parametrize("n, label", [(24, "accurate"), (99, "accurate"), (100, "mostly accurate"),
+                                      (600, "mostly accurate"), (12, "mixed"), (23, "mixed"), (11, "false")])
+def test_count_label_reads_several_dozen(n, label):
+    assert sanctions.count_label(n) == label
+
+
+def _levels():
+    return pd.DataFrame({"date": pd.to_datetime(["2017-01-01", "2019-12-15", "2025-04-10"]),
+                         "avg_tariff_pct": [3.1, 21.0, 124.1], "source_ids": [["a"], ["b"], ["c"]]})
+
+
+def test_sixty_finding_rates_the_statutory_rates_and_shows_the_other_readings():
+    first_term = pd.DataFrame({"date": pd.to_datetime(["2018-07-06", "2019-09-01"]), "event_id": ["l1", "l4"],
+                               "rate_pct": [25.0, 15.0]})
+    pledge = pd.Series({"date": pd.Timestamp("2024-02-05"), "fact": "proposal", "value": 60.0})
+    f = sanctions.sixty_finding(60, first_term, _levels(), pledge)
+    assert f["label"] == "false"
+    assert [r.label for r in f["readings"]] == ["false", "false", "false"]  # 2025 is eight years from 2017
+    assert "15% to 25%" in f["conclusion"] and "2024 campaign proposal" in f["conclusion"]
+    assert sanctions.sixty_finding(25, first_term, _levels(), pledge)["label"] == "accurate"
+
+
+def test_controls_finding_counts_listed_parties_first():
+    entities = pd.DataFrame({"count_id": ["n06", "n07"], "measure": ["BIS", "CNAS"], "value": [355.0, 412.0],
+                             "unit": ["entries", "persons"], "period_end": pd.to_datetime(["2024-05-09", "2024-08-30"])})
+    rules = pd.DataFrame({"count_id": ["n18", "n20"], "measure": ["r", "r"], "value": [2.0, 3.0], "unit": ["rules"] * 2,
+                          "period_end": pd.to_datetime(["2024-12-02", "2022-10-07"])})
+    f = sanctions.controls_finding(entities, rules, 3, 12)
+    assert f["label"] == "mostly accurate" and "355 to 412" in f["reason"]
+    assert [r.label for r in f["readings"]] == ["mostly accurate", "unverifiable", "false"]
+    few = entities.assign(value=[40.0, 60.0])
+    assert sanctions.controls_finding(few, rules, 3, 12)["label"] == "accurate"

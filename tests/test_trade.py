@@ -248,3 +248,53 @@ def test_share_rows_are_percentages_and_the_rate_is_the_feds(trade_root):
     rates = macro[macro["quantity"] == "cny_per_usd_avg"]
     assert (rates["reporter"] == "fred").all() and set(rates["year"]) >= set(range(2015, 2025))
     assert rates.set_index("year").loc[2024, "value"] == 7.1957  # FRED annual average, checked at the source
+
+
+def _ratio_rows(pcts):
+    rows = [{"year": 2024, "side": s, "services": sv, "goods_usd_bn": 600.0 if s == "china" else 500.0,
+             "services_usd_bn": 50.0, "trade_usd_bn": 0.0, "gdp_usd_bn": 18000.0, "pct_of_gdp": p}
+            for (s, sv), p in zip([("china", False), ("us", False), ("china", True), ("us", True)], pcts)]
+    return pd.DataFrame(rows)
+
+
+def test_gdp_ratio_finding_rates_goods_trade_and_shows_the_other_readings():
+    gdp_row = {"gdp_cny_bn": 130000.0, "gdp_usd_bn": 18000.0, "cny_per_usd": 7.19}
+    f = trade.gdp_ratio_finding(_ratio_rows([3.6, 3.1, 4.0, 3.5]), gdp_row, 3.0, "lt", 2024)
+    assert f["label"] == "mostly accurate"  # goods range 3.1-3.6: the nearest end is within 10% of 3
+    chosen = [r for r in f["readings"] if r.chosen]
+    assert len(chosen) == 1 and chosen[0].label == f["label"] and "goods trade" in chosen[0].reading
+    assert [r.label for r in f["readings"] if not r.chosen] == ["mixed", "mostly accurate", "mixed"]
+    assert "a little too low" in f["conclusion"] and "3.1% to 4.0%" in f["conclusion"]
+    # services do not rescue or sink the headline: only goods rows decide the label
+    assert trade.gdp_ratio_finding(_ratio_rows([2.5, 2.8, 9.0, 9.0]), gdp_row, 3.0, "lt", 2024)["label"] == "accurate"
+
+
+def test_global_south_finding_rates_the_range_and_each_grouping():
+    in_year = pd.DataFrame({"partner": ["bri_partner_countries", "bri_partner_countries", "global_south_sp"],
+                            "share_pct": [50.3, 50.7, 44.0], "measure": ["share_of_total"] * 2 + ["share_of_exports"],
+                            "method": ["stated", "stated", "stated"], "reporter": ["china_customs", "mofcom", "sp_global"],
+                            "year": [2024] * 3})
+    sp = pd.Series({"share_pct": 44.0, "year": 2024})
+    old = pd.Series({"share_pct": 47.0, "year": 2023})
+    overlap = pd.DataFrame({"bri_partner_countries": [46.6], "bri_along_routes": [40.0]}, index=[2023])
+    f = trade.global_south_finding(in_year, sp, old, overlap, "UNCTAD", 50, "gt", 2024)
+    assert f["label"] == "mixed"  # the range straddles half
+    labels = {r.reading.split(" (")[0]: r.label for r in f["readings"]}
+    assert labels["bri_partner_countries"] == "accurate" and labels["global_south_sp"] != "accurate"
+    assert [r.chosen for r in f["readings"]] == [False, False, True]
+    assert "China's own figures" in f["reason"] and "change of list" in f["reason"]
+    assert f["conclusion"].startswith("50.3% of China's trade in 2024")
+
+
+def test_dominance_finding_names_where_chinese_brands_lead_and_where_not():
+    markets = pd.DataFrame({"row_id": ["a", "b", "c"], "country": ["russia", "russia", "kazakhstan"],
+                            "market": ["passenger_cars", "smartphones", "passenger_cars"], "value": [61.0, 55.0, 20.0],
+                            "year": [2024, 2022, 2024], "basis": ["sales"] * 3})
+    imports = pd.DataFrame({"row_id": ["i"], "value": [float("nan")], "low": [30.0], "high": [40.0]})
+    later = pd.DataFrame({"value": [70.0, 79.0]})
+    f = trade.dominance_finding(markets, imports, later)
+    assert f["label"] == "mixed"
+    assert "in Russia, but not of the car markets of Kazakhstan" in f["conclusion"]
+    assert "2 of 3 are above half" in f["reason"] and "at most 40%" in f["reason"]
+    assert f["evidence"][-1] == "i: 30.0-40.0%"
+    assert trade.dominance_finding(markets.iloc[:2], imports, later)["label"] == "mostly accurate"

@@ -273,3 +273,124 @@ def coverage_label(named: Iterable[str], recent: Iterable[str], ever: Iterable[s
     if named <= ever:
         return "mostly accurate"
     return "mixed" if named & ever else "unverifiable"
+
+
+WHOSE = {"china": "China's", "us": "US"}
+
+
+def describe_measure(row) -> str:
+    """Whose records and which flows a US-China trade/GDP ratio row uses, in words."""
+    return f"{WHOSE[row['side']]} records, {'goods and services' if row['services'] else 'goods only'}"
+
+
+def gdp_ratio_finding(at: pd.DataFrame, gdp_row, claimed: float, comparator: str, year: int) -> dict:
+    """The verdict on "US trade is under x% of China's GDP" from one year's ratio rows (both sides' records,
+    with and without services; columns side, services, goods_usd_bn, services_usd_bn, trade_usd_bn, gdp_usd_bn,
+    pct_of_gdp, year) and that year's GDP row (gdp_cny_bn, gdp_usd_bn, cny_per_usd).
+
+    The headline is goods trade, the usual meaning of "trade", with China's customs figures and the US
+    (partner) figures as two measurements of it: their range is the evidence. Services and each side alone
+    are shown as other readings. Returns the label, reason, evidence, readings and conclusion."""
+    from . import claims
+    from .evidence import Reading
+
+    low, high = evidence_range(at["pct_of_gdp"])
+    goods, with_services = at[~at["services"]], at[at["services"]]
+    rating = claims.rate_number(claimed, goods["pct_of_gdp"].min(), goods["pct_of_gdp"].max(), comparator)
+    lowest, highest = at.loc[at["pct_of_gdp"].idxmin()], at.loc[at["pct_of_gdp"].idxmax()]
+    side = goods.set_index("side")["goods_usd_bn"]
+    where = (f"Every measure is below the claimed {claimed:g}%" if high < claimed else
+             f"Every measure is above the claimed {claimed:g}%, the lowest only just" if low >= claimed else
+             f"The measures fall on both sides of {claimed:g}%")
+    reason = (f"China's {year} GDP of {gdp_row['gdp_cny_bn']:,.0f} billion yuan is {gdp_row['gdp_usd_bn']:,.0f} billion "
+              f"dollars at the Federal Reserve's average of {gdp_row['cny_per_usd']:.4f} yuan per dollar. Two-way goods trade "
+              f"with the US was {side['china']:.1f} billion dollars on China's customs figures and {side['us']:.1f} billion on "
+              f"US figures; BEA services add {with_services['services_usd_bn'].iloc[0]:.0f} billion. The ratio runs from "
+              f"{low:.2f}% ({describe_measure(lowest)}) to {high:.2f}% ({describe_measure(highest)}); on goods trade, the "
+              f"headline, {rating.explanation}. {where}; the claim's point, that US trade is a small part of China's "
+              f"economy, holds.")
+    one = lambda lo, hi: claims.rate_number(claimed, lo, hi, comparator).label  # noqa: E731
+    readings = ([Reading(f"goods trade on either side's records ({goods['pct_of_gdp'].min():.2f}-{goods['pct_of_gdp'].max():.2f}%)",
+                         rating.label, chosen=True,
+                         why="'trade' usually means goods trade; China's own customs figures and the US (partner) figures "
+                             "measure the same flows and check each other")]
+                + [Reading(f"{describe_measure(r)} ({r['pct_of_gdp']:.2f}%)", one(r["pct_of_gdp"], r["pct_of_gdp"]))
+                   for _, r in goods.iterrows()]
+                + [Reading(f"goods and services ({with_services['pct_of_gdp'].min():.2f}-{with_services['pct_of_gdp'].max():.2f}%)",
+                           one(with_services["pct_of_gdp"].min(), with_services["pct_of_gdp"].max()))])
+    word = {"accurate": "right", "mostly accurate": "a little too low", "mixed": "borderline"}.get(rating.label, "too low")
+    return {"label": rating.label, "reason": reason,
+            "evidence": [f"{r['year']} {describe_measure(r)}: {r['trade_usd_bn']:.1f} bn USD / {r['gdp_usd_bn']:,.0f} bn USD = "
+                         f"{r['pct_of_gdp']:.2f}%" for _, r in at.iterrows()],
+            "readings": readings,
+            "conclusion": (f"China's trade with the US came to {low:.1f}% to {high:.1f}% of its GDP in {year}, depending on "
+                           f"whose records are used and whether services count, so the claimed under {claimed:g}% is {word}.")}
+
+
+def global_south_finding(in_year: pd.DataFrame, sp: pd.Series, old: pd.Series, overlap: pd.DataFrame, none_found: str,
+                         claimed: float, comparator: str, year: int) -> dict:
+    """The verdict on "more than half of China's trade is with the Global South" (label, reason, evidence,
+    readings, conclusion).
+
+    ``in_year`` holds the year's full-year shares (partner, share_pct, measure, method, reporter, year); ``sp`` the
+    S&P Global South share and ``old`` the older Belt and Road list's latest share (rows of :func:`pick_share`);
+    ``overlap`` the years with both Belt and Road lists (columns bri_partner_countries, bri_along_routes);
+    ``none_found`` the groupings with no figure. "Global South" has no single official list, so the rule rates the
+    range across every grouping with a figure; each grouping's own label is shown as a reading."""
+    from . import claims
+    from .evidence import Reading
+
+    low, high = evidence_range(in_year["share_pct"])
+    rating = claims.rate_number(claimed, low, high, comparator)
+    bri = in_year[(in_year["partner"] == "bri_partner_countries") & (in_year["method"] == "stated")].set_index("reporter")
+    reason = (f"For {year} the shares across the groupings that have figures run from {low:.1f}% to {high:.1f}% "
+              f"({rating.explanation}). Only China's own list of Belt and Road partner countries puts the share above "
+              f"half ({bri.loc['china_customs', 'share_pct']:g}% from customs, {bri.loc['mofcom', 'share_pct']:g}% from "
+              f"the commerce ministry), and that list includes OECD members such as Korea and New Zealand. The one "
+              f"grouping published under the name Global South, S&P Global's, covers exports only: "
+              f"{sp['share_pct']:g}%. On China's older Belt and Road list the share was {old['share_pct']:g}% in "
+              f"{old['year']}, the last year it was reported"
+              + "".join(f"; in {y}, reported on both lists, it was {r['bri_partner_countries']:.1f}% on the new one and "
+                        f"{r['bri_along_routes']:.1f}% on the old, so most of the rise past half is a change of list"
+                        for y, r in overlap.iterrows())
+              + ". The shares above half are China's own figures (customs, commerce ministry); the one independent "
+                f"grouping, S&P Global's, covers exports only. No share was found for: {none_found}.")
+    readings = ([Reading(f"{p} ({', '.join(f'{v:.1f}%' for v in g['share_pct'])})",
+                         claims.rate_number(claimed, g["share_pct"].min(), g["share_pct"].max(), comparator).label)
+                 for p, g in in_year.groupby("partner")]
+                + [Reading("every grouping with a figure, taken together", rating.label, chosen=True,
+                           why="'Global South' has no single official list, so no one grouping can stand for it")])
+    evidence = ([f"{r['partner']} {r['year']}: {r['share_pct']:.2f}% ({r['measure']}, {r['method']}, {r['reporter']})"
+                 for _, r in in_year.iterrows()] + [f"bri_along_routes {old['year']}: {old['share_pct']:g}%"])
+    return {"label": rating.label, "reason": reason, "evidence": evidence, "readings": readings,
+            "conclusion": (f"{bri.loc['china_customs', 'share_pct']:g}% of China's trade in {year} was with Belt and Road "
+                           f"partner countries on China's own list, which is not a Global South list; the only Global South "
+                           f"measure found puts China's exports to it at {sp['share_pct']:g}%.")}
+
+
+def dominance_finding(markets: pd.DataFrame, imports: pd.DataFrame, phones_later: pd.DataFrame) -> dict:
+    """The verdict on "Chinese tech firms have all but conquered the EAEU's markets" (label, reason, evidence,
+    conclusion), by :func:`dominance_label` over the latest full-year share of Chinese brands in each market
+    (``markets``: row_id, country, market, value, year, basis); ``imports`` (row_id, value, low, high) are China's
+    shares of members' imports and ``phones_later`` later part-year Russian phone figures, shown for context."""
+    label = dominance_label(markets["value"])
+    majority = markets[markets["value"] > 50]
+    ahead = sorted(set(majority["country"].str.title()))
+    reason = ("Rule: Chinese brands above half of every market with a figure is mostly accurate (the phrase still "
+              "overstates), above half in none false, in some only mixed. The latest full-year shares: "
+              + "; ".join(f"{r['country'].title()} {r['market'].replace('_', ' ')} {r['value']:g}% ({r['year']}, {r['basis']})"
+                          for _, r in markets.iterrows())
+              + f". {len(majority)} of {len(markets)} are above half, in {', '.join(ahead) or 'none'}; "
+              f"later Russian smartphone figures, for part of 2023 or for imports, are higher still "
+              f"({phones_later['value'].min():g}-{phones_later['value'].max():g}%). China's share of members' imports, "
+              f"where known, is under half (at most {imports[['value', 'high']].max().max():g}%). No market-share data were "
+              "found for telecom equipment or other high-technology goods beyond cars and phones.")
+    evidence = ([f"{r['row_id']}: {r['value']:g}% ({r['basis']})" for _, r in markets.iterrows()]
+                + [f"{r['row_id']}: {r['value'] if pd.notna(r['value']) else str(r['low']) + '-' + str(r['high'])}%"
+                   for _, r in imports.iterrows()])
+    behind = sorted(set(markets["country"].str.title()) - set(ahead))
+    conclusion = (f"Chinese brands hold most of the car and smartphone sales in {', '.join(ahead)}, but not of the car "
+                  f"markets of {' or '.join(behind)}, so 'all but conquered' does not fit the EAEU as a whole."
+                  if label == "mixed" else
+                  f"Across the {len(markets)} EAEU markets with a figure, Chinese brands are above half in {len(majority)}.")
+    return {"label": label, "reason": reason, "evidence": evidence, "conclusion": conclusion}
