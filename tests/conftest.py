@@ -56,3 +56,30 @@ def built(tmp_path_factory):
     done = cli("run", env_root=root)
     assert done.returncode == 0, done.stdout + done.stderr
     return root / "build"
+
+
+@pytest.fixture(scope="session")
+def one_thread(tmp_path_factory):
+    """A scratch root where 06_sanctions_timeline and the overview ran with their defaults, site included.
+
+    Only notebooks that run on every branch (06 does; others may be under review) so tests of publishing do
+    not depend on the state of the other threads. Tests copy it (``clone``) before changing anything."""
+    root = tmp_path_factory.mktemp("one_thread") / "repo"
+    shutil.copytree(REPO / "data", root / "data")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    done = cli("run", "06_sanctions_timeline", "00_overview", "--jobs", "1", env_root=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return root
+
+
+def clone(root: Path, into: Path) -> Path:
+    """A copy of a scratch root with its build (the notebook cache may not follow the move: use for site/collect)."""
+    copy = into / "repo"
+    shutil.copytree(root, copy, symlinks=True)
+    return copy
+
+
+def published(build: Path) -> dict[str, bytes]:
+    """Every published file under ``build`` (relative name -> bytes); cache bookkeeping is not published."""
+    return {p.relative_to(build).as_posix(): p.read_bytes() for p in sorted(build.rglob("*"))
+            if p.is_file() and ".cache" not in p.relative_to(build).parts}

@@ -236,6 +236,8 @@ def clean(path: Path, drop_varying: bool = False) -> None:
         cell.metadata.pop("execution", None)
         if cell.metadata.get("tags") == []:
             del cell.metadata["tags"]
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill draws a random id; same inputs must give the same bytes
         if drop_varying and "nbval-ignore-output" in cell.metadata.get("tags", []):
             cell.outputs, cell.execution_count = [], None
     files.write_atomic(path, nbformat.writes(nb) + "\n")
@@ -379,7 +381,7 @@ def run(names: list[str], overrides: list[str], out_dir: Path | None = None, job
     for nb in notebooks:
         p = dict(plans[nb.stem])
         if nb.is_overview and "notebooks_dir" in {x.name for x in nb.parameters()}:
-            p.setdefault("notebooks_dir", str(out_dir))
+            p.setdefault("notebooks_dir", os.path.relpath(out_dir, paths.root()))  # no absolute path in outputs
         stages[nb.is_overview].append(Job(nb, p, out_dir / nb.path.name, out_dir))
     return run_stages([s for s in stages if s], jobs=jobs, force=force, echo=echo)
 
@@ -411,38 +413,60 @@ def executed(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if not p.name.endswith(".failed.ipynb"))
 
 
-def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, Path]:
+class MissingInput(params.ParameterError):
+    """An input a command needs is absent; raised before anything is written (exit status 2)."""
+
+
+def collect(nb_dir: Path | None = None, build: Path | None = None, claimreview: bool = True) -> dict[str, Path]:
     """Write results.json, verdicts.csv and claimreview.jsonld from the executed notebooks (skipped when
-    neither the notebooks, the registries nor the code changed since they were last written)."""
+    neither the notebooks, the registries nor the code changed since they were last written).
+
+    Everything is computed before anything is written, and a folder without executed notebooks is refused:
+    a missing input never replaces good files with empty ones. ``claimreview=False`` (runs with overrides)
+    writes no ClaimReview: that export is for the published, canonical verdicts only."""
     build = build or paths.build_dir()
     nb_dir = nb_dir or build / "notebooks"
     done = executed(nb_dir)
-    written = {"results": build / "results.json", "verdicts": build / "verdicts.csv",
-               "claimreview": build / "claimreview.jsonld"}
+    if not done:
+        raise MissingInput(f"no executed notebooks in {_shown(nb_dir)}: run `python -m techduel run` first "
+                           "(nothing was written)")
+    written = {"results": build / "results.json", "verdicts": build / "verdicts.csv"}
+    if claimreview:
+        written["claimreview"] = build / "claimreview.jsonld"
     data_dir = paths.data_dir()
     key = cache.inputs_key([*done, data_dir / "article.csv", data_dir / "claims.csv", data_dir / "sources.csv",
                             data_dir / "datapackage.json"], cache.tree_hash(Path(__file__).parent),
                            date.today().isoformat())
-    if cache.fresh("collect", key, list(written.values())):
+    book = "collect" if build == paths.build_dir() else f"collect-{build.name}"
+    if cache.fresh(book, key, list(written.values())):
         return written
     from . import claims, results
 
     all_results = {p.stem: results.read(p) for p in done}
     verdicts = claims.read_verdicts(done)
     claims.check_verdicts(verdicts)
-    written["results"] = files.write_atomic(build / "results.json", json.dumps(all_results, indent=2, sort_keys=True))
+    content = {"results": json.dumps(all_results, indent=2, sort_keys=True)}
     table_ = verdicts.assign(sources=verdicts["sources"].map(";".join),
                              evidence=verdicts["evidence"].map(" | ".join))
     cols = ["claim_id", "verdict", "strength", "conclusion", "reason", "searched", "rule_label", "kind", "as_of",
             "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence"]
-    written["verdicts"] = files.write_atomic(build / "verdicts.csv",
-                                     table_[cols].sort_values("claim_id").to_csv(index=False, lineterminator="\n"))
-    reviews = claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
-                                 date.today().isoformat())
-    written["claimreview"] = files.write_atomic(build / "claimreview.jsonld",
-                                        json.dumps(reviews, indent=2, ensure_ascii=False))
-    cache.record("collect", key, list(written.values()))
+    content["verdicts"] = table_[cols].sort_values("claim_id").to_csv(index=False, lineterminator="\n")
+    if claimreview:
+        reviews = claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
+                                     date.today().isoformat())
+        content["claimreview"] = json.dumps(reviews, indent=2, ensure_ascii=False)
+    for name, text in content.items():  # only now, with every file computed
+        files.write_atomic(written[name], text)
+    cache.record(book, key, list(written.values()))
     return written
+
+
+def _shown(path: Path) -> str:
+    """A path as messages show it: relative to the repository root when inside it."""
+    try:
+        return path.resolve().relative_to(paths.root()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def article() -> dict:
