@@ -43,7 +43,8 @@ def run_notebook(root: Path, stem: str, *params: str) -> dict:
     args = ["run", stem, "--no-site"] + [x for p in params for x in ("-p", p)]
     done = cli(*args, env_root=root)
     assert done.returncode == 0, done.stdout + done.stderr
-    recorded = json.loads((root / "build" / "results.json").read_text())[stem]
+    build = override_dir(done.stdout, root) if "build/overrides/" in done.stdout else root / "build"
+    recorded = json.loads((build / "results.json").read_text())[stem]
     return {name: r["value"] for name, r in recorded.items()}
 
 
@@ -83,3 +84,12 @@ def published(build: Path) -> dict[str, bytes]:
     """Every published file under ``build`` (relative name -> bytes); cache bookkeeping is not published."""
     return {p.relative_to(build).as_posix(): p.read_bytes() for p in sorted(build.rglob("*"))
             if p.is_file() and ".cache" not in p.relative_to(build).parts}
+
+
+def override_dir(stdout: str, root: Path) -> Path:
+    """The folder a run with overrides says it wrote to (build/overrides/<hash>)."""
+    import re
+
+    found = re.search(r"(\S*build/overrides/[0-9a-f]+)", stdout)
+    assert found, f"the run does not say where its non-default results went:\n{stdout}"
+    return (root / found.group(1)).resolve()

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import shutil
 
 import pytest
 
-from conftest import cli, clone, published
+from conftest import cli, clone, override_dir, published
 
 
 def test_same_inputs_same_bytes_and_no_absolute_path(scratch):
@@ -35,3 +36,25 @@ def test_site_without_executed_notebooks_fails_and_writes_nothing(one_thread, tm
     assert "no executed notebooks" in done.stderr and "Traceback" not in done.stderr
     after = published(root / "build")
     assert {k: v for k, v in before.items() if not k.startswith("notebooks/")} == after
+
+
+def test_a_run_with_overrides_never_replaces_the_published_set(one_thread, tmp_path):
+    """Published files come from canonical parameters only; an override run goes to build/overrides/<hash>/."""
+    root = clone(one_thread, tmp_path)
+    before = published(root / "build")
+    done = cli("run", "06_sanctions_timeline", "-p", "start=2020-01-01", "--jobs", "1", env_root=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    where = override_dir(done.stdout, root)
+    assert "not published" in done.stdout and "start=2020-01-01" in done.stdout
+    after = published(root / "build")
+    assert {k: v for k, v in after.items() if not k.startswith("overrides/")} == before
+    shown = json.loads((where / "results.json").read_text())["06_sanctions_timeline"]["measures_shown"]["value"]
+    canonical = json.loads(before["results.json"])["06_sanctions_timeline"]["measures_shown"]["value"]
+    assert shown < canonical  # it really ran with the override
+    assert json.loads((where / "overrides.json").read_text()) == {"06_sanctions_timeline": {"start": "2020-01-01"}}
+    assert (where / "verdicts.csv").exists() and (where / "notebooks" / "06_sanctions_timeline.ipynb").exists()
+    assert not (where / "claimreview.jsonld").exists() and not (where / "site").exists()
+    again = cli("run", "06_sanctions_timeline", "-p", "start=2020-01-01", "--jobs", "1", env_root=root)
+    assert override_dir(again.stdout, root) == where and "cache hit" in again.stdout  # a stable name
+    same = cli("run", "06_sanctions_timeline", "-p", "start=2021-01-01", "--jobs", "1", env_root=root)
+    assert override_dir(same.stdout, root) != where

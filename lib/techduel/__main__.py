@@ -5,10 +5,11 @@ Exit status: 0 done, 1 a notebook failed, 2 bad input (nothing was run), 130 int
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
-from . import params, runner
+from . import params, paths, runner
 
 
 def _jobs(text: str) -> int:
@@ -68,15 +69,26 @@ def _dispatch(args) -> int:
             print(f"{prm.name:20} {prm.type:6} {repr(prm.default):28} {prm.help}")
         return 0
     if args.cmd == "run":
+        build = runner.target(args.notebooks, args.overrides)
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force)
         print(runner.table(outcomes))
         code = runner.report(outcomes)
-        for path in runner.collect().values():
-            print(f"  wrote {path}")
-        if not args.no_site:
+        canonical = build == paths.build_dir()
+        if not runner.executed(build / "notebooks"):
+            print("  nothing collected: no notebook has run successfully yet", file=sys.stderr)
+            return code
+        for path in runner.collect(build / "notebooks", build, claimreview=canonical).values():
+            print(f"  wrote {runner._shown(path)}")
+        if not canonical:
+            changed = "; ".join(f"{stem}: " + ", ".join(f"{k}={v}" for k, v in p.items()) for stem, p in
+                                json.loads((build / "overrides.json").read_text(encoding="utf-8")).items())
+            print(f"  overrides ({changed}): executed notebooks and results are in {runner._shown(build)}/; "
+                  "they are not published (the site, verdicts.csv, results.json and claimreview.jsonld in "
+                  "build/ come from default parameters only)")
+        elif not args.no_site:
             from . import site
 
-            print(f"  site: {site.build()}")
+            print(f"  site: {runner._shown(site.build())}")
         return code
     if args.cmd == "sweep":
         from . import sweep

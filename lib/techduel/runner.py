@@ -9,6 +9,7 @@ under ``build/`` or replaces the last good output: a failed execution is kept as
 
 from __future__ import annotations
 
+import hashlib
 import json
 import multiprocessing
 import os
@@ -371,12 +372,41 @@ def _report(echo, bar, o: Outcome) -> None:
         bar.update(1)
 
 
+def non_default(notebooks: list[Notebook], plans: dict[str, dict]) -> dict[str, dict]:
+    """Per notebook, the parameters whose value differs from the declared default (empty: a canonical run)."""
+    out = {}
+    for nb in notebooks:
+        defaults = {p.name: p.default for p in nb.parameters()}
+        changed = {k: v for k, v in plans[nb.stem].items() if defaults.get(k) != v}
+        if changed:
+            out[nb.stem] = changed
+    return out
+
+
+def target(names: list[str], overrides: list[str]) -> Path:
+    """Where a run writes: ``build/`` for canonical parameters (the published set); a run with any
+    non-default value goes to ``build/overrides/<hash of the overrides>/``, so its verdicts can never pass
+    for the published ones. The same overrides always get the same folder (and its cache)."""
+    notebooks = select(names)
+    changed = non_default(notebooks, plan(notebooks, overrides))
+    if not changed:
+        return paths.build_dir()
+    digest = hashlib.sha256(json.dumps(changed, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return paths.build_dir() / "overrides" / digest
+
+
 def run(names: list[str], overrides: list[str], out_dir: Path | None = None, jobs: int | None = None,
         force: bool = False, echo=print) -> list[Outcome]:
-    """Check everything first (bad input raises before any kernel starts), then run threads, then overview."""
+    """Check everything first (bad input raises before any kernel starts), then run threads, then overview.
+    Without ``out_dir``, a run with overrides goes to its own folder (see :func:`target`)."""
     notebooks = select(names)
     plans = plan(notebooks, overrides)
-    out_dir = out_dir or paths.build_dir() / "notebooks"
+    if out_dir is None:
+        build = target(names, overrides)
+        out_dir = build / "notebooks"
+        if build != paths.build_dir():
+            files.write_atomic(build / "overrides.json", json.dumps(non_default(notebooks, plans), indent=1,
+                                                                    sort_keys=True, default=str) + "\n")
     stages: list[list[Job]] = [[], []]
     for nb in notebooks:
         p = dict(plans[nb.stem])
