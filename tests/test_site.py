@@ -85,3 +85,21 @@ def test_index_shows_the_scoreboard_chart_and_counts(built):
     index = (built / "site" / "index.html").read_text(encoding="utf-8")
     assert 'src="figures/00_overview/scoreboard.png"' in index
     assert re.search(r"\d+ of \d+ claims judged so far", index)
+
+
+def test_a_tampered_page_or_a_deleted_figure_file_is_rebuilt(one_thread, tmp_path):
+    """The site's cache checks every file it published, not only the index."""
+    from conftest import cli, clone
+
+    root = clone(one_thread, tmp_path)
+    assert cli("site", env_root=root).returncode == 0  # the cache now vouches for this copy's site
+    site = root / "build" / "site"
+    page, data = site / "06_sanctions_timeline.html", site / "figures" / "06_sanctions_timeline" / "timeline.csv"
+    good_page, good_data = page.read_bytes(), data.read_bytes()
+    page.write_text(page.read_text(encoding="utf-8").replace("Sanctions", "Tampered"), encoding="utf-8")
+    data.unlink()
+    (site / "stray.html").write_text("not built from anything", encoding="utf-8")
+    done = cli("site", env_root=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert page.read_bytes() == good_page and data.read_bytes() == good_data
+    assert not (site / "stray.html").exists()

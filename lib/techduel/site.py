@@ -32,7 +32,7 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
     made_from = [*done, *(build_dir / n for n in ("verdicts.csv", "claimreview.jsonld", "results.json")),
                  paths.data_dir() / "article.csv", paths.data_dir() / "claims.csv"]
     key = cache.inputs_key(made_from, cache.tree_hash(Path(__file__).parent), str(out))
-    if cache.fresh("site", key, [out / "index.html"]):
+    if cache.fresh("site", key, _published(out)):  # every published file, so no edit or deletion survives
         return out / "index.html"
     from nbconvert import HTMLExporter
 
@@ -64,8 +64,12 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
         shutil.rmtree(old)
     else:
         os.replace(tmp, out)
-    cache.record("site", key, [out / "index.html"])
+    cache.record("site", key, _published(out))
     return out / "index.html"
+
+
+def _published(out: Path) -> list[Path]:
+    return sorted(p for p in out.rglob("*") if p.is_file())
 
 
 def _local_links(body: str) -> str:
