@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import io
 import re
 from html.parser import HTMLParser
@@ -103,3 +104,50 @@ def test_a_tampered_page_or_a_deleted_figure_file_is_rebuilt(one_thread, tmp_pat
     assert done.returncode == 0, done.stdout + done.stderr
     assert page.read_bytes() == good_page and data.read_bytes() == good_data
     assert not (site / "stray.html").exists()
+
+
+HOSTILE = '</script><!--<script> & "quotes" \u2028\u2029 --> <b>bold</b>'
+
+
+def test_hostile_text_in_data_cannot_break_out_of_the_embedded_json(one_thread, tmp_path):
+    """An article title that would open a comment or close the script leaves the index whole."""
+    from conftest import cli, clone
+
+    root = clone(one_thread, tmp_path)
+    table = root / "data" / "article.csv"
+    rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
+    rows = [[r[0], HOSTILE, *r[2:]] if r[0] == "title" else r for r in rows]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    table.write_text(out.getvalue(), encoding="utf-8")
+    done = cli("site", env_root=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    index = (root / "build" / "site" / "index.html").read_text(encoding="utf-8")
+    scripts = re.findall(r'<script type="application/ld\+json">(.*?)</script>', index, re.S)
+    assert len(scripts) == 1
+    body = scripts[0]
+    assert not set(body) & set("<>&\u2028\u2029"), "the JSON in the script element is not fully escaped"
+    reviews = json.loads(body)
+    assert reviews == json.loads((root / "build" / "claimreview.jsonld").read_text(encoding="utf-8"))
+    assert reviews[0]["itemReviewed"]["appearance"]["headline"] == HOSTILE
+    assert index.index("</script>") < index.index("<h2>Scoreboard")  # the page after the script is still page
+
+
+def test_script_json_escapes_everything_that_can_end_or_comment_a_script():
+    from techduel.site import script_json
+
+    text = script_json({"t": HOSTILE})
+    assert not set(text) & set("<>&\u2028\u2029") and json.loads(text) == {"t": HOSTILE}
+
+
+def test_notebook_pages_escape_json_in_script_elements_the_same_way():
+    import nbformat
+
+    from techduel import site
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# page")])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "t": HOSTILE}}
+    page, _ = site._exporter().from_notebook_node(nb)
+    (body,) = re.findall(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', page, re.S)
+    assert not set(body) & set("<>&\u2028\u2029") and json.loads(body)["t"] == HOSTILE
+    assert page.rstrip().endswith("</html>")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 import re
 import shutil
@@ -34,11 +35,9 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
     key = cache.inputs_key(made_from, cache.tree_hash(Path(__file__).parent), str(out))
     if cache.fresh("site", key, _published(out)):  # every published file, so no edit or deletion survives
         return out / "index.html"
-    from nbconvert import HTMLExporter
-
     tmp = files.temp_path("site")
     tmp.mkdir(parents=True)
-    exporter = HTMLExporter(template_name="techduel", extra_template_basedirs=[str(TEMPLATES)])
+    exporter = _exporter()
     pages = []
     import nbformat
 
@@ -70,6 +69,26 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
 
 def _published(out: Path) -> list[Path]:
     return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+_SCRIPT_UNSAFE = re.compile("[<>&\u2028\u2029]")
+
+
+def script_json(value) -> str:
+    """JSON (a document, or JSON text) made safe inside an HTML <script> element: ``<``, ``>``, ``&`` and the
+    line separators U+2028/2029 become ``\\u003c`` and so on, so no text in the data can close the element
+    or open the ``<!--`` state that swallows the rest of the page. The JSON means exactly the same.
+    The one way JSON goes into a script element on the site (the index and the notebook template use it)."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="techduel", extra_template_basedirs=[str(TEMPLATES)])
+    exporter.register_filter("script_json", script_json)
+    return exporter
 
 
 def _local_links(body: str) -> str:
@@ -138,7 +157,7 @@ def _index(pages, verdicts, site: Path) -> str:
     jsonld = ""
     if (site / "claimreview.jsonld").exists():
         jsonld = ('<script type="application/ld+json">'
-                  + (site / "claimreview.jsonld").read_text(encoding="utf-8").replace("</", "<\\/") + "</script>")
+                  + script_json((site / "claimreview.jsonld").read_text(encoding="utf-8")) + "</script>")
     author = art.get("author") or "author not established"
     judged = int((board["verdict"] != "pending").sum())
     charts = "".join(f'<figure><img src="{f["png"]}" alt="{e(f["alt"])}" style="max-width:100%">'
