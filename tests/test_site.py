@@ -37,7 +37,7 @@ def test_index_and_one_page_per_notebook(built):
     executed = {p.stem for p in (built / "notebooks").glob("[0-9][0-9]_*.ipynb")}
     assert pages == executed | {"index"}
     index = (site / "index.html").read_text(encoding="utf-8")
-    assert "Scoreboard" in index and "06_sanctions_timeline.html" in index and "pending" in index
+    assert "Scoreboard" in index and "06_sanctions_timeline.html" in index and "claims judged in this build" in index
 
 
 def test_every_local_link_resolves_and_nothing_is_fetched(built):
@@ -85,7 +85,7 @@ def test_code_is_folded_and_downloads_are_linked(built):
 def test_index_shows_the_scoreboard_chart_and_counts(built):
     index = (built / "site" / "index.html").read_text(encoding="utf-8")
     assert 'src="figures/00_overview/scoreboard.png"' in index
-    assert re.search(r"\d+ of \d+ claims judged so far", index)
+    assert re.search(r"\d+ of \d+ claims judged in this build", index)
 
 
 def test_a_tampered_page_or_a_deleted_figure_file_is_rebuilt(one_thread, tmp_path):
@@ -151,3 +151,18 @@ def test_notebook_pages_escape_json_in_script_elements_the_same_way():
     (body,) = re.findall(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', page, re.S)
     assert not set(body) & set("<>&\u2028\u2029") and json.loads(body)["t"] == HOSTILE
     assert page.rstrip().endswith("</html>")
+
+
+def test_threads_not_run_in_this_build_say_so(one_thread):
+    """Only 06 and the overview ran: the other threads have committed notebooks, so they are 'not run in this
+    build', never 'not written yet' or 'pending'."""
+    site = one_thread / "build" / "site"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "not written yet" not in index and "until their thread's notebook lands" not in index
+    row = re.search(r"<tr><td>deepseek_training_cost.*?</td>", index)
+    assert row and "not run in this build" in row.group(0)
+    claim_row = re.search(r"<tr><td>C001</td>.*?</tr>", index).group(0)
+    assert "not run in this build" in claim_row and ">pending<" not in claim_row
+    assert re.search(r"\d+ of \d+ claims judged in this build", index)
+    overview = (site / "00_overview.html").read_text(encoding="utf-8")
+    assert "not run in this build" in overview  # the overview's list of notebooks says it too

@@ -118,6 +118,17 @@ def _publish_figures(nb, stem: str, site: Path) -> list[dict]:
     return figs
 
 
+def _unjudged(board, not_run: set[str]) -> str:
+    """What the unjudged claims are: in threads not run in this build, or pending (no notebook judges them)."""
+    unjudged = board[board["verdict"] == "pending"]
+    skipped = int(unjudged["thread"].isin(not_run).sum())
+    pending = len(unjudged) - skipped
+    parts = ([f"{skipped} belong to threads <em>not run in this build</em> (run them all with "
+              "<code>python -m techduel run</code>)"] if skipped else [])
+    parts += [f"{pending} are <em>pending</em>: no notebook judges them yet"] if pending else []
+    return "; " + "; ".join(parts) if parts else ""
+
+
 def _index(pages, verdicts, site: Path) -> str:
     from . import claims
 
@@ -140,18 +151,25 @@ def _index(pages, verdicts, site: Path) -> str:
                                for f in figs)
         rows.append(f'<tr><td><a href="{path.stem}.html">{e(meta.get("title", path.stem))}</a></td>'
                     f'<td>{e(meta.get("question", ""))}</td><td>{e(tally)}</td><td>{fig_links}</td></tr>')
-    pending_threads = sorted(set(board["thread"]) - set(thread_page))
-    for thread in pending_threads:
-        tally = ", ".join(f"{int(n)} {lab}" for lab, n in counts.loc[thread].items() if n)
-        rows.append(f"<tr><td>{e(thread)} (notebook not written yet)</td><td></td><td>{e(tally)}</td><td></td></tr>")
+    # a thread whose notebook is committed but was not executed into this build is "not run", not "pending"
+    committed = {nb.thread: nb.stem for nb in runner.discover()}
+    not_run = {t for t in set(board["thread"]) - set(thread_page) if t in committed}
+    for thread in sorted(set(board["thread"]) - set(thread_page)):
+        if thread in not_run:
+            what = f"not run in this build: <code>python -m techduel run {e(committed[thread])}</code>"
+            tally = f"{int((board['thread'] == thread).sum())} claims"
+        else:
+            what, tally = "no notebook yet", ", ".join(f"{int(n)} {lab}" for lab, n in counts.loc[thread].items() if n)
+        rows.append(f"<tr><td>{e(thread)} ({what})</td><td></td><td>{e(tally)}</td><td></td></tr>")
 
     claim_rows = []
     for _, c in board.sort_values(["thread", "claim_id"]).iterrows():
         page = c["notebook"] or thread_page.get(c["thread"], "")
         link = f'<a href="{page}.html#{e(c["claim_id"])}">{e(c["claim_id"])}</a>' if c["notebook"] else e(c["claim_id"])
         colour = claims.COLOURS[c["verdict"]]
+        label = "not run in this build" if c["verdict"] == "pending" and c["thread"] in not_run else c["verdict"]
         claim_rows.append(f'<tr><td>{link}</td><td>{int(c["line"])}</td><td>{e(c["thread"])}</td>'
-                          f'<td>{e(c["claim"])}</td><td style="background:{colour}">{e(c["verdict"])}</td>'
+                          f'<td>{e(c["claim"])}</td><td style="background:{colour}">{e(label)}</td>'
                           f'<td>{e(c["conclusion"])}</td></tr>')
     scale = "".join(f"<dt>{e(k)}</dt><dd>{e(v[1])}</dd>" for k, v in claims.SCALE.items())
     jsonld = ""
@@ -183,7 +201,7 @@ on one fixed scale. Claims are our paraphrases, located by the article's line nu
 <h2>Notebooks</h2>
 <table><tr><th>Notebook</th><th>Question</th><th>Verdicts</th><th>Figures</th></tr>{''.join(rows)}</table>
 <h2>Scoreboard: every checkable claim</h2>
-<p>{judged} of {len(board)} claims judged so far; the rest are <em>pending</em> until their thread's notebook lands.
+<p>{judged} of {len(board)} claims judged in this build{_unjudged(board, not_run)}.
 Downloads: {downloads}</p>{charts}
 <table><tr><th>Claim</th><th>Line</th><th>Thread</th><th>Claim (our paraphrase)</th><th>Verdict</th><th>Conclusion</th></tr>
 {''.join(claim_rows)}</table>
