@@ -71,4 +71,7 @@ def links(folder: str):
         if name not in found:
             trace.note(paths.notebooks_dir() / name)
             lines[name] = f"* {meta.get('title', name)}: not run in this build (its claims show as pending here)"
-    return Markdown("\n".join(lines[n] for n in sorted(lines)) or "No thread notebook was run in this build.")
+    from .tables import literal_dollars  # titles and questions quote prices
+
+    return Markdown(literal_dollars("\n".join(lines[n] for n in sorted(lines)))
+                    or "No thread notebook was run in this build.")
