@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import json
 import shutil
 
@@ -58,3 +59,46 @@ def test_a_run_with_overrides_never_replaces_the_published_set(one_thread, tmp_p
     assert override_dir(again.stdout, root) == where and "cache hit" in again.stdout  # a stable name
     same = cli("run", "06_sanctions_timeline", "-p", "start=2021-01-01", "--jobs", "1", env_root=root)
     assert override_dir(same.stdout, root) != where
+
+
+def _jupyterlab_save(raw: str) -> str:
+    """What JupyterLab 4 writes when it opens a notebook on the project kernel and saves it unchanged: the
+    notebook goes through JavaScript (one number type, so 100.0 comes back as 100), the kernel's
+    ``language_info`` and the kernelspec's name, display name and language replace those in the metadata, and
+    the server writes it with nbformat (with a final newline)."""
+    import nbformat
+    from jupyter_client.kernelspec import KernelSpecManager
+    from jupyter_client.manager import start_new_kernel
+
+    def js_number(text: str):
+        value = float(text)
+        return int(value) if value.is_integer() and abs(value) < 1e21 else value
+
+    km, kc = start_new_kernel(kernel_name="techduel")
+    try:
+        language_info = kc.kernel_info(reply=True, timeout=60)["content"]["language_info"]
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel(now=True)
+    spec = KernelSpecManager().get_kernel_spec("techduel")
+    nb = nbformat.from_dict(json.loads(raw, parse_float=js_number))
+    nb.metadata["language_info"] = language_info
+    nb.metadata["kernelspec"] = {"name": "techduel", "display_name": spec.display_name, "language": spec.language}
+    text = nbformat.writes(nb, version=4)
+    return text if text.endswith("\n") else text + "\n"
+
+
+def test_a_refreshed_notebook_is_what_jupyterlab_would_save(tmp_path):
+    """Opening a committed notebook in JupyterLab must not mark it changed: refresh writes what JupyterLab
+    would (checked on a scratch refresh of 06, which runs on every branch; the lead refreshes the rest)."""
+    from techduel import runner
+
+    (nb,) = runner.select(["06_sanctions_timeline"])
+    out = tmp_path / nb.path.name
+    outcomes = runner.run_stages([[runner.Job(nb, {}, out, tmp_path, committed=True)]], jobs=1, force=True,
+                                 echo=lambda *_: None)
+    assert [o.status for o in outcomes] == ["ok"], outcomes
+    raw = out.read_text(encoding="utf-8")
+    saved = _jupyterlab_save(raw)
+    assert saved == raw, "JupyterLab would rewrite the refreshed notebook:\n" + "\n".join(
+        line for line in difflib.unified_diff(raw.splitlines(), saved.splitlines(), lineterm="", n=0))

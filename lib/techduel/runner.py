@@ -225,13 +225,17 @@ def _failed_cell(executed: Path, source: Path) -> str:
 
 def clean(path: Path, drop_varying: bool = False) -> None:
     """Drop volatile metadata (timings, papermill bookkeeping) so a rerun with the same inputs is byte-equal.
-    With ``drop_varying``, also empty the outputs of cells tagged ``nbval-ignore-output`` (machine timings and
-    the like), which a committed copy must not carry if rerunning it is to change nothing."""
+    With ``drop_varying`` (a committed copy), also empty the outputs of cells tagged ``nbval-ignore-output``
+    (machine timings and the like), which a committed copy must not carry if rerunning it is to change
+    nothing; and write what JupyterLab would save, so that opening it there changes nothing either: the
+    kernel's ``language_info.version`` stays, and numbers are written as JavaScript writes them (100, not
+    100.0)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
-    nb.metadata.get("language_info", {}).pop("version", None)
+    if not drop_varying:
+        nb.metadata.get("language_info", {}).pop("version", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
@@ -241,7 +245,15 @@ def clean(path: Path, drop_varying: bool = False) -> None:
             cell.id = "injected-parameters"  # papermill draws a random id; same inputs must give the same bytes
         if drop_varying and "nbval-ignore-output" in cell.metadata.get("tags", []):
             cell.outputs, cell.execution_count = [], None
+    if drop_varying:
+        nb = nbformat.from_dict(json.loads(json.dumps(nb), parse_float=_js_number))
     files.write_atomic(path, nbformat.writes(nb) + "\n")
+
+
+def _js_number(text: str) -> float | int:
+    """A JSON number as it comes back from JavaScript, which has no separate integers: 21.0 is written 21."""
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) < 1e21 else value
 
 
 def _import_papermill() -> None:
