@@ -166,3 +166,4 @@ def test_threads_not_run_in_this_build_say_so(one_thread):
     assert re.search(r"\d+ of \d+ claims judged in this build", index)
     overview = (site / "00_overview.html").read_text(encoding="utf-8")
     assert "not run in this build" in overview  # the overview's list of notebooks says it too
+    assert "until their notebooks land" not in overview
