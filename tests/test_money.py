@@ -59,7 +59,7 @@ def test_the_checker_sees_typesetting_and_protection():
     assert not typeset_dollars("<code>$2</code>") and markdown_dollars("costs $2") and not markdown_dollars("`$2`")
 
 
-def test_verdict_box_shows_money_literally(monkeypatch):
+def test_verdict_box_shows_money_literally():
     from techduel import claims
 
     payload = {"claim_id": "C999", "verdict": "mixed", "line": 3, "claim": "a $50 board beats a $40,000 GPU",

@@ -78,17 +78,17 @@ def _dispatch(args) -> int:
             print("  nothing collected: no notebook has run successfully yet", file=sys.stderr)
             return code
         for path in runner.collect(build / "notebooks", build, claimreview=canonical).values():
-            print(f"  wrote {runner._shown(path)}")
+            print(f"  wrote {runner.shown(path)}")
         if not canonical:
             changed = "; ".join(f"{stem}: " + ", ".join(f"{k}={v}" for k, v in p.items()) for stem, p in
                                 json.loads((build / "overrides.json").read_text(encoding="utf-8")).items())
-            print(f"  overrides ({changed}): executed notebooks and results are in {runner._shown(build)}/; "
+            print(f"  overrides ({changed}): executed notebooks and results are in {runner.shown(build)}/; "
                   "they are not published (the site, verdicts.csv, results.json and claimreview.jsonld in "
                   "build/ come from default parameters only)")
         elif not args.no_site:
             from . import site
 
-            print(f"  site: {runner._shown(site.build())}")
+            print(f"  site: {runner.shown(site.build())}")
         return code
     if args.cmd == "sweep":
         from . import sweep

@@ -470,7 +470,7 @@ def collect(nb_dir: Path | None = None, build: Path | None = None, claimreview: 
     nb_dir = nb_dir or build / "notebooks"
     done = executed(nb_dir)
     if not done:
-        raise MissingInput(f"no executed notebooks in {_shown(nb_dir)}: run `python -m techduel run` first "
+        raise MissingInput(f"no executed notebooks in {shown(nb_dir)}: run `python -m techduel run` first "
                            "(nothing was written)")
     written = {"results": build / "results.json", "verdicts": build / "verdicts.csv"}
     if claimreview:
@@ -503,7 +503,7 @@ def collect(nb_dir: Path | None = None, build: Path | None = None, claimreview: 
     return written
 
 
-def _shown(path: Path) -> str:
+def shown(path: Path) -> str:
     """A path as messages show it: relative to the repository root when inside it."""
     try:
         return path.resolve().relative_to(paths.root()).as_posix()

@@ -28,11 +28,12 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
     out = out or build_dir / "site"
     done = runner.executed(nb_dir)
     if not done:
-        raise runner.MissingInput(f"no executed notebooks in {runner._shown(nb_dir)}: run `python -m techduel run` "
+        raise runner.MissingInput(f"no executed notebooks in {runner.shown(nb_dir)}: run `python -m techduel run` "
                                   "first (nothing was written)")
     made_from = [*done, *(build_dir / n for n in ("verdicts.csv", "claimreview.jsonld", "results.json")),
                  paths.data_dir() / "article.csv", paths.data_dir() / "claims.csv"]
-    key = cache.inputs_key(made_from, cache.tree_hash(Path(__file__).parent), str(out))
+    committed = ",".join(f"{nb.stem}:{nb.thread}" for nb in runner.discover())  # the index says which did not run
+    key = cache.inputs_key(made_from, cache.tree_hash(Path(__file__).parent), str(out), committed)
     if cache.fresh("site", key, _published(out)):  # every published file, so no edit or deletion survives
         return out / "index.html"
     tmp = files.temp_path("site")
