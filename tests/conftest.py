@@ -40,12 +40,22 @@ def cli(*args, env_root: Path | None = None, timeout: int = 600) -> subprocess.C
 
 def run_notebook(root: Path, stem: str, *params: str) -> dict:
     """Run one notebook through the command line with ``-p`` overrides; return what it recorded (name -> value)."""
+    return run_with(root, stem, *params)[0]
+
+
+def run_with(root: Path, stem: str, *params: str) -> tuple[dict, Path]:
+    """As ``run_notebook``, and the build folder the run wrote to (``build_of``)."""
     args = ["run", stem, "--no-site"] + [x for p in params for x in ("-p", p)]
     done = cli(*args, env_root=root)
     assert done.returncode == 0, done.stdout + done.stderr
-    build = override_dir(done.stdout, root) if "build/overrides/" in done.stdout else root / "build"
+    build = build_of(done, root)
     recorded = json.loads((build / "results.json").read_text())[stem]
-    return {name: r["value"] for name, r in recorded.items()}
+    return {name: r["value"] for name, r in recorded.items()}, build
+
+
+def build_of(done: subprocess.CompletedProcess, root: Path) -> Path:
+    """Where a run wrote its results: build/ for default parameters, build/overrides/<hash>/ with overrides."""
+    return override_dir(done.stdout, root) if "build/overrides/" in done.stdout else root / "build"
 
 
 @pytest.fixture(scope="session")
