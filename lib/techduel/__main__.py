@@ -33,7 +33,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="notebooks run at once (default: the number of cores)")
     common.add_argument("--force", action="store_true", help="rerun even what the cache could serve")
     r = sub.add_parser("run", parents=[common],
-                       help="execute notebooks into build/notebooks, collect results, render the site")
+                       help="execute notebooks into build/notebooks, collect results, render the site "
+                            "(with non-default -p values: into build/overrides/<hash>/, never published)")
     r.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     r.add_argument("-p", dest="overrides", action="append", default=[], metavar="name=value")
     r.add_argument("--no-site", action="store_true", help="skip rendering build/site")
