@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from conftest import run_notebook
+from conftest import run_with
 
 STEM = "03_huawei_vertical_integration"
 
@@ -16,8 +16,8 @@ def root(scratch):
 
 
 def run(root, *params):
-    res = run_notebook(root, STEM, *params)
-    return res, (root / "build" / "verdicts.csv").read_text()
+    res, build = run_with(root, STEM, *params)
+    return res, (build / "verdicts.csv").read_text()
 
 
 def test_halving_the_910b_price_doubles_its_performance_per_dollar(root):

@@ -95,14 +95,14 @@ def test_matched_pairs_and_rate_lead():
 def test_notebook_follows_the_ev_definition(scratch):
     import json
 
-    from conftest import cli
+    from conftest import build_of, cli
     from techduel import data
 
     counts = {}
     for definition in ("bev", "bev_phev"):
         done = cli("run", "07_industrial_leadership", "--no-site", "-p", f"ev_definition={definition}", env_root=scratch)
         assert done.returncode == 0, done.stderr
-        counts[definition] = json.loads((scratch / "build" / "results.json").read_text())[
+        counts[definition] = json.loads((build_of(done, scratch) / "results.json").read_text())[
             "07_industrial_leadership"]["quarters_byd_ahead"]["value"]
     rows = data.load("industry/byd_tesla")
     expected = {d: int((industry.quarterly_lead(rows, d)["leader"] == "BYD").sum()) for d in counts}

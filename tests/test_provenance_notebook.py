@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from conftest import cli
+from conftest import build_of, cli
 from techduel import data, provenance
 
 STEM = "08_quotes_and_provenance"
@@ -46,8 +46,9 @@ def test_every_item_ends_at_the_article_and_nothing_postdates_it(root):
 def _run(root, level):
     done = cli("run", STEM, "--no-site", "-p", f"min_reliability={level}", env_root=root)
     assert done.returncode == 0, done.stdout + done.stderr
-    res = json.loads((root / "build" / "results.json").read_text())[STEM]
-    with (root / "build" / "verdicts.csv").open(encoding="utf-8") as f:
+    build = build_of(done, root)  # a run with overrides writes to build/overrides/<hash>/
+    res = json.loads((build / "results.json").read_text())[STEM]
+    with (build / "verdicts.csv").open(encoding="utf-8") as f:
         verdicts = {r["claim_id"]: r["verdict"] for r in csv.DictReader(f) if r["notebook"] == STEM}
     return res, verdicts
 

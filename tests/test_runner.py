@@ -7,7 +7,7 @@ import json
 import nbformat
 import pytest
 
-from conftest import cli
+from conftest import cli, override_dir
 from techduel import data, runner
 
 
@@ -74,7 +74,8 @@ def test_filter_parameters_change_what_is_shown(scratch):
     done = cli("run", "06_sanctions_timeline", "--no-site", "-p", "kinds=tariff,tariff_relief",
                "-p", "start=2018-01-01", "-p", "end=2019-12-31", env_root=scratch)
     assert done.returncode == 0, done.stderr
-    recorded = json.loads((scratch / "build" / "results.json").read_text())["06_sanctions_timeline"]
+    build = override_dir(done.stdout, scratch)  # a run with overrides is kept apart from the published set
+    recorded = json.loads((build / "results.json").read_text())["06_sanctions_timeline"]
     import csv
 
     with open(scratch / "data" / "sanctions" / "events.csv", encoding="utf-8") as f:
@@ -82,7 +83,7 @@ def test_filter_parameters_change_what_is_shown(scratch):
                        if r["kind"] in ("tariff", "tariff_relief") and "2018-01-01" <= r["date"] <= "2019-12-31")
     assert recorded["measures_shown"]["value"] == expected == 5
     # the verdicts do not depend on the view: the 60% claim is still judged on the full record
-    verdicts = (scratch / "build" / "verdicts.csv").read_text()
+    verdicts = (build / "verdicts.csv").read_text()
     assert "C045,false" in verdicts and "C046,accurate" in verdicts
 
 

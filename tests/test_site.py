@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import io
 import re
 from html.parser import HTMLParser
@@ -86,3 +87,84 @@ def test_index_shows_the_scoreboard_chart_and_counts(built):
     index = (built / "site" / "index.html").read_text(encoding="utf-8")
     assert 'src="figures/00_overview/scoreboard.png"' in index
     assert re.search(r"\d+ of \d+ claims judged so far|All \d+ are judged", index)  # 'pending' only if any is
+
+
+def test_a_tampered_page_or_a_deleted_figure_file_is_rebuilt(one_thread, tmp_path):
+    """The site's cache checks every file it published, not only the index."""
+    from conftest import cli, clone
+
+    root = clone(one_thread, tmp_path)
+    assert cli("site", env_root=root).returncode == 0  # the cache now vouches for this copy's site
+    site = root / "build" / "site"
+    page, data = site / "06_sanctions_timeline.html", site / "figures" / "06_sanctions_timeline" / "timeline.csv"
+    good_page, good_data = page.read_bytes(), data.read_bytes()
+    page.write_text(page.read_text(encoding="utf-8").replace("Sanctions", "Tampered"), encoding="utf-8")
+    data.unlink()
+    (site / "stray.html").write_text("not built from anything", encoding="utf-8")
+    done = cli("site", env_root=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert page.read_bytes() == good_page and data.read_bytes() == good_data
+    assert not (site / "stray.html").exists()
+
+
+HOSTILE = '</script><!--<script> & "quotes" \u2028\u2029 --> <b>bold</b>'
+
+
+def test_hostile_text_in_data_cannot_break_out_of_the_embedded_json(one_thread, tmp_path):
+    """An article title that would open a comment or close the script leaves the index whole."""
+    from conftest import cli, clone
+
+    root = clone(one_thread, tmp_path)
+    table = root / "data" / "article.csv"
+    rows = list(csv.reader(io.StringIO(table.read_text(encoding="utf-8"))))
+    rows = [[r[0], HOSTILE, *r[2:]] if r[0] == "title" else r for r in rows]
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\n").writerows(rows)
+    table.write_text(out.getvalue(), encoding="utf-8")
+    done = cli("site", env_root=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    index = (root / "build" / "site" / "index.html").read_text(encoding="utf-8")
+    scripts = re.findall(r'<script type="application/ld\+json">(.*?)</script>', index, re.S)
+    assert len(scripts) == 1
+    body = scripts[0]
+    assert not set(body) & set("<>&\u2028\u2029"), "the JSON in the script element is not fully escaped"
+    reviews = json.loads(body)
+    assert reviews == json.loads((root / "build" / "claimreview.jsonld").read_text(encoding="utf-8"))
+    assert reviews[0]["itemReviewed"]["appearance"]["headline"] == HOSTILE
+    assert index.index("</script>") < index.index("<h2>Scoreboard")  # the page after the script is still page
+
+
+def test_script_json_escapes_everything_that_can_end_or_comment_a_script():
+    from techduel.site import script_json
+
+    text = script_json({"t": HOSTILE})
+    assert not set(text) & set("<>&\u2028\u2029") and json.loads(text) == {"t": HOSTILE}
+
+
+def test_notebook_pages_escape_json_in_script_elements_the_same_way():
+    import nbformat
+
+    from techduel import site
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# page")])
+    nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "t": HOSTILE}}
+    page, _ = site._exporter().from_notebook_node(nb)
+    (body,) = re.findall(r'<script type="application/vnd.jupyter.widget-state\+json">(.*?)</script>', page, re.S)
+    assert not set(body) & set("<>&\u2028\u2029") and json.loads(body)["t"] == HOSTILE
+    assert page.rstrip().endswith("</html>")
+
+
+def test_threads_not_run_in_this_build_say_so(one_thread):
+    """Only 06 and the overview ran: the other threads have committed notebooks, so they are 'not run in this
+    build', never 'not written yet' or 'pending'."""
+    site = one_thread / "build" / "site"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    assert "not written yet" not in index and "until their thread's notebook lands" not in index
+    row = re.search(r"<tr><td>deepseek_training_cost.*?</td>", index)
+    assert row and "not run in this build" in row.group(0)
+    claim_row = re.search(r"<tr><td>C001</td>.*?</tr>", index).group(0)
+    assert "not run in this build" in claim_row and ">pending<" not in claim_row
+    assert re.search(r"\d+ of \d+ claims judged in this build", index)
+    overview = (site / "00_overview.html").read_text(encoding="utf-8")
+    assert "not run in this build" in overview  # the overview's list of notebooks says it too
+    assert "until their notebooks land" not in overview

@@ -5,10 +5,11 @@ Exit status: 0 done, 1 a notebook failed, 2 bad input (nothing was run), 130 int
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 
-from . import params, runner
+from . import params, paths, runner
 
 
 def _jobs(text: str) -> int:
@@ -54,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
                         default=runner.Limits.notebook, metavar="SECONDS",
                         help="stop a notebook that runs longer (default: %(default)g)")
     r = sub.add_parser("run", parents=[common, limits],
-                       help="execute notebooks into build/notebooks, collect results, render the site")
+                       help="execute notebooks into build/notebooks, collect results, render the site "
+                            "(with non-default -p values: into build/overrides/<hash>/, never published)")
     r.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     r.add_argument("-p", dest="overrides", action="append", default=[], metavar="name=value")
     r.add_argument("--no-site", action="store_true", help="skip rendering build/site")
@@ -95,10 +97,22 @@ def _dispatch(args) -> int:
             print(f"{prm.name:20} {prm.type:6} {repr(prm.default):28} {prm.help}")
         return 0
     if args.cmd == "run":
+        build = runner.target(args.notebooks, args.overrides)
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force,
                               limits=_limits(args))
         print(runner.table(outcomes))
         code = runner.report(outcomes)
+        if not runner.executed(build / "notebooks"):
+            print("  nothing collected: no notebook has run successfully yet", file=sys.stderr)
+            return code
+        if build != paths.build_dir():
+            code = max(code, _publish(site=False, build=build))
+            changed = "; ".join(f"{stem}: " + ", ".join(f"{k}={v}" for k, v in p.items()) for stem, p in
+                                json.loads((build / "overrides.json").read_text(encoding="utf-8")).items())
+            print(f"  overrides ({changed}): executed notebooks and results are in {runner.shown(build)}/; "
+                  "they are not published (the site, verdicts.csv, results.json and claimreview.jsonld in "
+                  "build/ come from default parameters only)")
+            return code
         return max(code, _publish(site=not args.no_site))
     if args.cmd == "sweep":
         from . import sweep
@@ -123,11 +137,16 @@ def _dispatch(args) -> int:
     raise AssertionError(args.cmd)
 
 
-def _publish(site: bool) -> int:
-    """Collect the results (and render the site); a failure is one message saying what to do and what is kept."""
+def _publish(site: bool, build=None) -> int:
+    """Collect the results (and render the site); a failure is one message saying what to do and what is kept.
+    ``build`` is an overrides folder: its results are collected there, without ClaimReview or site."""
     try:
-        for path in runner.collect().values():
-            print(f"  wrote {path}")
+        if build is None:
+            written = runner.collect()
+        else:
+            written = runner.collect(build / "notebooks", build, claimreview=False)
+        for path in written.values():
+            print(f"  wrote {runner.shown(path)}")
     except runner.PublishError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -135,7 +154,7 @@ def _publish(site: bool) -> int:
         from . import site as site_
 
         try:
-            print(f"  site: {site_.build()}")
+            print(f"  site: {runner.shown(site_.build())}")
         except (ValueError, OSError) as exc:
             print(f"error: the site was not rebuilt: {exc}. Fix it and run `python -m techduel site`; the results "
                   f"files were written and the previous site, if any, is kept", file=sys.stderr)

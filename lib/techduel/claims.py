@@ -279,7 +279,8 @@ def _html(p: dict) -> str:
         extra += f"<p><em>Searched:</em> {e(p['searched'])}</p>"
     if p.get("depends_on"):
         extra += f"<p><em>Depends on</em> {e(p['depends_on'])} (counted once on the scoreboard)</p>"
-    return (f'<div class="td-verdict" id="{e(p["claim_id"])}" style="border-left:6px solid {colour};padding:0.4em 0.8em;'
+    # tex2jax_ignore/mathjax_ignore: JupyterLab runs MathJax over HTML outputs; money ($2 ... $3) must stay text
+    return (f'<div class="td-verdict tex2jax_ignore mathjax_ignore" id="{e(p["claim_id"])}" style="border-left:6px solid {colour};padding:0.4em 0.8em;'
             f'margin:0.5em 0;background:#fafafa">'
             f'<p><a href="#{e(p["claim_id"])}"><strong>{e(p["claim_id"])}</strong></a> · article line {p["line"]} · '
             f'<span style="background:{colour};color:#000;padding:0 0.4em;border-radius:3px">'

@@ -109,10 +109,20 @@ def links(folder: str):
 
     from IPython.display import Markdown
 
-    lines = []
-    for p in sorted(paths.resolve(folder).glob("[0-9][0-9]_*.ipynb")):
-        if p.stem.startswith("00_") or p.name.endswith(".failed.ipynb"):
-            continue
-        meta = json.loads(p.read_text(encoding="utf-8")).get("metadata", {}).get("techduel", {})
-        lines.append(f"* [{meta.get('title', p.stem)}]({p.name}): {meta.get('question', '')}")
-    return Markdown("\n".join(lines) or "No thread notebook has been written yet.")
+    def threads(base):
+        return {p.name: json.loads(p.read_text(encoding="utf-8")).get("metadata", {}).get("techduel", {})
+                for p in sorted(base.glob("[0-9][0-9]_*.ipynb"))
+                if not p.stem.startswith("00_") and not p.name.endswith(".failed.ipynb")}
+
+    found, committed = threads(paths.resolve(folder)), threads(paths.notebooks_dir())
+    lines = {name: f"* [{meta.get('title', name)}]({name}): {meta.get('question', '')}" for name, meta in found.items()}
+    # a committed thread notebook that was not executed into this folder is not run, not unwritten
+    trace.note_listing(paths.notebooks_dir(), "[0-9][0-9]_*.ipynb")
+    for name, meta in committed.items():
+        if name not in found:
+            trace.note(paths.notebooks_dir() / name)
+            lines[name] = f"* {meta.get('title', name)}: not run in this build (its claims show as pending here)"
+    from .tables import literal_dollars  # titles and questions quote prices
+
+    return Markdown(literal_dollars("\n".join(lines[n] for n in sorted(lines)))
+                    or "No thread notebook was run in this build.")

@@ -9,6 +9,7 @@ under ``build/`` or replaces the last good output: a failed execution is kept as
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import multiprocessing
@@ -400,21 +401,35 @@ def _failed_cell(executed: Path, source: Path) -> str:
 
 def clean(path: Path, drop_varying: bool = False) -> None:
     """Drop volatile metadata (timings, papermill bookkeeping) so a rerun with the same inputs is byte-equal.
-    With ``drop_varying``, also empty the outputs of cells tagged ``nbval-ignore-output`` (machine timings and
-    the like), which a committed copy must not carry if rerunning it is to change nothing."""
+    With ``drop_varying`` (a committed copy), also empty the outputs of cells tagged ``nbval-ignore-output``
+    (machine timings and the like), which a committed copy must not carry if rerunning it is to change
+    nothing; and write what JupyterLab would save, so that opening it there changes nothing either: the
+    kernel's ``language_info.version`` stays, and numbers are written as JavaScript writes them (100, not
+    100.0)."""
     import nbformat
 
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
-    nb.metadata.get("language_info", {}).pop("version", None)
+    if not drop_varying:
+        nb.metadata.get("language_info", {}).pop("version", None)
     for cell in nb.cells:
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.metadata.get("tags") == []:
             del cell.metadata["tags"]
+        if "injected-parameters" in cell.metadata.get("tags", []):
+            cell.id = "injected-parameters"  # papermill draws a random id; same inputs must give the same bytes
         if drop_varying and "nbval-ignore-output" in cell.metadata.get("tags", []):
             cell.outputs, cell.execution_count = [], None
+    if drop_varying:
+        nb = nbformat.from_dict(json.loads(json.dumps(nb), parse_float=_js_number))
     files.write_atomic(path, nbformat.writes(nb) + "\n")
+
+
+def _js_number(text: str) -> float | int:
+    """A JSON number as it comes back from JavaScript, which has no separate integers: 21.0 is written 21."""
+    value = float(text)
+    return int(value) if value.is_integer() and abs(value) < 1e21 else value
 
 
 def _import_papermill() -> None:
@@ -675,18 +690,47 @@ def _report(echo, bar, o: Outcome) -> None:
         bar.update(1)
 
 
+def non_default(notebooks: list[Notebook], plans: dict[str, dict]) -> dict[str, dict]:
+    """Per notebook, the parameters whose value differs from the declared default (empty: a canonical run)."""
+    out = {}
+    for nb in notebooks:
+        defaults = {p.name: p.default for p in nb.parameters()}
+        changed = {k: v for k, v in plans[nb.stem].items() if defaults.get(k) != v}
+        if changed:
+            out[nb.stem] = changed
+    return out
+
+
+def target(names: list[str], overrides: list[str]) -> Path:
+    """Where a run writes: ``build/`` for canonical parameters (the published set); a run with any
+    non-default value goes to ``build/overrides/<hash of the overrides>/``, so its verdicts can never pass
+    for the published ones. The same overrides always get the same folder (and its cache)."""
+    notebooks = select(names)
+    changed = non_default(notebooks, plan(notebooks, overrides))
+    if not changed:
+        return paths.build_dir()
+    digest = hashlib.sha256(json.dumps(changed, sort_keys=True, default=str).encode()).hexdigest()[:12]
+    return paths.build_dir() / "overrides" / digest
+
+
 def run(names: list[str], overrides: list[str], out_dir: Path | None = None, jobs: int | None = None,
         force: bool = False, echo=print, limits: Limits | None = None) -> list[Outcome]:
     """Check everything first (bad input raises before any kernel starts), then run threads, then overview.
-    Unreadable notebook files are reported as failed; the others run."""
+    Unreadable notebook files are reported as failed; the others run. Without ``out_dir``, a run with overrides
+    goes to its own folder (see :func:`target`)."""
     notebooks, unreadable = choose(names)
     plans = plan(notebooks, overrides)
-    out_dir = out_dir or paths.build_dir() / "notebooks"
+    if out_dir is None:
+        build = target(names, overrides)
+        out_dir = build / "notebooks"
+        if build != paths.build_dir():
+            files.write_atomic(build / "overrides.json", json.dumps(non_default(notebooks, plans), indent=1,
+                                                                    sort_keys=True, default=str) + "\n")
     stages: list[list[Job]] = [[], []]
     for nb in notebooks:
         p = dict(plans[nb.stem])
         if nb.is_overview and "notebooks_dir" in {x.name for x in nb.parameters()}:
-            p.setdefault("notebooks_dir", str(out_dir))
+            p.setdefault("notebooks_dir", os.path.relpath(out_dir, paths.root()))  # no absolute path in outputs
         stages[nb.is_overview].append(Job(nb, p, out_dir / nb.path.name, out_dir))
     return _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs, force=force,
                                                                echo=echo, limits=limits)
@@ -729,19 +773,32 @@ def executed(folder: Path) -> list[Path]:
     return sorted(p for p in folder.glob("[0-9][0-9]_*.ipynb") if not p.name.endswith(".failed.ipynb"))
 
 
-def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, Path]:
+class MissingInput(params.ParameterError):
+    """An input a command needs is absent; raised before anything is written (exit status 2)."""
+
+
+def collect(nb_dir: Path | None = None, build: Path | None = None, claimreview: bool = True) -> dict[str, Path]:
     """Write results.json, verdicts.csv and claimreview.jsonld from the executed notebooks (skipped when
-    neither the notebooks, the registries nor the code changed since they were last written)."""
+    neither the notebooks, the registries nor the code changed since they were last written).
+
+    Everything is computed before anything is written, and a folder without executed notebooks is refused:
+    a missing input never replaces good files with empty ones. ``claimreview=False`` (runs with overrides)
+    writes no ClaimReview: that export is for the published, canonical verdicts only."""
     build = build or paths.build_dir()
     nb_dir = nb_dir or build / "notebooks"
     done = executed(nb_dir)
-    written = {"results": build / "results.json", "verdicts": build / "verdicts.csv",
-               "claimreview": build / "claimreview.jsonld"}
+    if not done:
+        raise MissingInput(f"no executed notebooks in {shown(nb_dir)}: run `python -m techduel run` first "
+                           "(nothing was written)")
+    written = {"results": build / "results.json", "verdicts": build / "verdicts.csv"}
+    if claimreview:
+        written["claimreview"] = build / "claimreview.jsonld"
     data_dir = paths.data_dir()
     key = cache.inputs_key([*done, data_dir / "article.csv", data_dir / "claims.csv", data_dir / "sources.csv",
                             data_dir / "datapackage.json"], cache.tree_hash(Path(__file__).parent),
                            date.today().isoformat())
-    if cache.fresh("collect", key, list(written.values())):
+    book = "collect" if build == paths.build_dir() else f"collect-{build.name}"
+    if cache.fresh(book, key, list(written.values())):
         return written
     from . import claims, results
 
@@ -754,15 +811,16 @@ def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, 
                                  evidence=verdicts["evidence"].map(" | ".join))
         cols = ["claim_id", "verdict", "strength", "conclusion", "reason", "searched", "rule_label", "kind",
                 "as_of", "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence"]
-        reviews = claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
-                                     date.today().isoformat())
+        reviews = (claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
+                                      date.today().isoformat()) if claimreview else None)
     except (ValueError, OSError) as exc:  # DataError is a ValueError: it names the file, line and rule
         raise PublishError(f"collecting the results failed: {exc}. Fix it and run `python -m techduel site`; "
                            f"{kept}, and nothing was replaced (results.json, verdicts.csv, claimreview.jsonld "
                            f"and the site keep their previous content)") from exc
     contents = {"results": json.dumps(all_results, indent=2, sort_keys=True),
-                "verdicts": table_[cols].sort_values("claim_id").to_csv(index=False, lineterminator="\n"),
-                "claimreview": json.dumps(reviews, indent=2, ensure_ascii=False)}
+                "verdicts": table_[cols].sort_values("claim_id").to_csv(index=False, lineterminator="\n")}
+    if claimreview:
+        contents["claimreview"] = json.dumps(reviews, indent=2, ensure_ascii=False)
     done_writing: list[str] = []
     for name, content in contents.items():
         try:
@@ -775,7 +833,7 @@ def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, 
                                f"{kept.capitalize()}; already replaced: {replaced}; the site was not rebuilt") from exc
         done_writing.append(written[name].name)
     try:
-        cache.record("collect", key, list(written.values()))
+        cache.record(book, key, list(written.values()))
     except OSError:
         pass  # without its record, the next run only collects again
     return written
@@ -783,6 +841,14 @@ def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, 
 
 class PublishError(Exception):
     """The collect step could not finish; the message names the file, what to do and what is kept."""
+
+
+def shown(path: Path) -> str:
+    """A path as messages show it: relative to the repository root when inside it."""
+    try:
+        return path.resolve().relative_to(paths.root()).as_posix()
+    except ValueError:
+        return str(path)
 
 
 def article() -> dict:

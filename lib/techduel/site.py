@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import html
+import json
 import os
 import re
 import shutil
@@ -27,17 +28,17 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
     out = out or build_dir / "site"
     done = runner.executed(nb_dir)
     if not done:
-        raise FileNotFoundError(f"no executed notebooks in {nb_dir}: run `python -m techduel run` first")
+        raise runner.MissingInput(f"no executed notebooks in {runner.shown(nb_dir)}: run `python -m techduel run` "
+                                  "first (nothing was written)")
     made_from = [*done, *(build_dir / n for n in ("verdicts.csv", "claimreview.jsonld", "results.json")),
                  paths.data_dir() / "article.csv", paths.data_dir() / "claims.csv"]
-    key = cache.inputs_key(made_from, cache.tree_hash(Path(__file__).parent), str(out))
-    if cache.fresh("site", key, [out / "index.html"]):
+    committed = ",".join(f"{nb.stem}:{nb.thread}" for nb in runner.discover())  # the index says which did not run
+    key = cache.inputs_key(made_from, cache.tree_hash(Path(__file__).parent), str(out), committed)
+    if cache.fresh("site", key, _published(out)):  # every published file, so no edit or deletion survives
         return out / "index.html"
-    from nbconvert import HTMLExporter
-
     tmp = files.temp_path("site")
     tmp.mkdir(parents=True)
-    exporter = HTMLExporter(template_name="techduel", extra_template_basedirs=[str(TEMPLATES)])
+    exporter = _exporter()
     pages = []
     import nbformat
 
@@ -63,8 +64,32 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
         shutil.rmtree(old)
     else:
         os.replace(tmp, out)
-    cache.record("site", key, [out / "index.html"])
+    cache.record("site", key, _published(out))
     return out / "index.html"
+
+
+def _published(out: Path) -> list[Path]:
+    return sorted(p for p in out.rglob("*") if p.is_file())
+
+
+_SCRIPT_UNSAFE = re.compile("[<>&\u2028\u2029]")
+
+
+def script_json(value) -> str:
+    """JSON (a document, or JSON text) made safe inside an HTML <script> element: ``<``, ``>``, ``&`` and the
+    line separators U+2028/2029 become ``\\u003c`` and so on, so no text in the data can close the element
+    or open the ``<!--`` state that swallows the rest of the page. The JSON means exactly the same.
+    The one way JSON goes into a script element on the site (the index and the notebook template use it)."""
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return _SCRIPT_UNSAFE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
+def _exporter():
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(template_name="techduel", extra_template_basedirs=[str(TEMPLATES)])
+    exporter.register_filter("script_json", script_json)
+    return exporter
 
 
 def _local_links(body: str) -> str:
@@ -94,6 +119,17 @@ def _publish_figures(nb, stem: str, site: Path) -> list[dict]:
     return figs
 
 
+def _unjudged(board, not_run: set[str]) -> str:
+    """What the unjudged claims are: in threads not run in this build, or pending (no notebook judges them)."""
+    unjudged = board[board["verdict"] == "pending"]
+    skipped = int(unjudged["thread"].isin(not_run).sum())
+    pending = len(unjudged) - skipped
+    parts = ([f"{skipped} belong to threads <em>not run in this build</em> (run them all with "
+              "<code>python -m techduel run</code>)"] if skipped else [])
+    parts += [f"{pending} are <em>pending</em>: no notebook judges them yet"] if pending else []
+    return "; " + "; ".join(parts) if parts else ""
+
+
 def _index(pages, verdicts, site: Path) -> str:
     from . import claims, evidence, overview
 
@@ -114,24 +150,36 @@ def _index(pages, verdicts, site: Path) -> str:
                                for f in figs)
         rows.append(f'<tr><td><a href="{path.stem}.html">{e(meta.get("title", path.stem))}</a></td>'
                     f'<td>{e(meta.get("question", ""))}</td><td>{e(tally)}</td><td>{fig_links}</td></tr>')
-    pending_threads = sorted(set(board["thread"]) - set(thread_page))
-    for thread in pending_threads:
-        tally = ", ".join(f"{int(n)} {lab}" for lab, n in counts.loc[thread].items() if n)
-        rows.append(f"<tr><td>{e(thread)} (notebook not written yet)</td><td></td><td>{e(tally)}</td><td></td></tr>")
+    # a thread whose notebook is committed but was not executed into this build is "not run", not "pending"
+    committed = {nb.thread: nb.stem for nb in runner.discover()}
+    not_run = {t for t in set(board["thread"]) - set(thread_page) if t in committed}
+    for thread in sorted(set(board["thread"]) - set(thread_page)):
+        if thread in not_run:
+            what = f"not run in this build: <code>python -m techduel run {e(committed[thread])}</code>"
+            tally = f"{int((board['thread'] == thread).sum())} claims"
+        else:
+            what, tally = "no notebook yet", ", ".join(f"{int(n)} {lab}" for lab, n in counts.loc[thread].items() if n)
+        rows.append(f"<tr><td>{e(thread)} ({what})</td><td></td><td>{e(tally)}</td><td></td></tr>")
 
     claim_rows = {"fact": [], "forecast": []}
     for _, c in board.sort_values(["thread", "claim_id"]).iterrows():
         page = c["notebook"] or thread_page.get(c["thread"], "")
         link = f'<a href="{page}.html#{e(c["claim_id"])}">{e(c["claim_id"])}</a>' if c["notebook"] else e(c["claim_id"])
         colour = claims.COLOURS[c["verdict"]]
+        label = "not run in this build" if c["verdict"] == "pending" and c["thread"] in not_run else c["verdict"]
         note = "" if c["counted"] else f' <em>(detail of {e(c["depends_on"])}, counted once)</em>'
         as_of = f' <em>as of {e(c["as_of"])}</em>' if c["as_of"] else ""
         claim_rows[c["scale"]].append(
             f'<tr><td>{link}</td><td>{int(c["line"])}</td><td>{e(c["thread"])}</td><td>{e(c["claim"])}{note}</td>'
-            f'<td style="background:{colour}">{e(c["verdict"])}{as_of}</td><td>{e(c["strength"])}</td>'
+            f'<td style="background:{colour}">{e(label)}{as_of}</td><td>{e(c["strength"])}</td>'
             f'<td>{e(c["conclusion"])}</td></tr>')
     claim_table = ("<table><tr><th>Claim</th><th>Line</th><th>Thread</th><th>Claim (our paraphrase)</th><th>Verdict</th>"
                    "<th>Evidence strength</th><th>Conclusion</th></tr>")
+    if not_run:  # some threads were not executed into this build: say so rather than call them pending
+        judged = int((board["verdict"] != "pending").sum())
+        status = f"{judged} of {len(board)} claims judged in this build{_unjudged(board, not_run)}."
+    else:
+        status = e(overview.status(board))
     scale = "".join(f"<dt>{e(k)}</dt><dd>{e(v[1])}</dd>" for k, v in claims.SCALE.items())
     forecast_scale = "".join(f"<dt>{e(k)}</dt><dd>{e(v[1])}</dd>" for k, v in claims.FORECAST_SCALE.items())
     def caps(table: dict) -> str:
@@ -146,7 +194,7 @@ def _index(pages, verdicts, site: Path) -> str:
     jsonld = ""
     if (site / "claimreview.jsonld").exists():
         jsonld = ('<script type="application/ld+json">'
-                  + (site / "claimreview.jsonld").read_text(encoding="utf-8").replace("</", "<\\/") + "</script>")
+                  + script_json((site / "claimreview.jsonld").read_text(encoding="utf-8")) + "</script>")
     author = art.get("author") or "author not established"
     charts = "".join(f'<figure><img src="{f["png"]}" alt="{e(f["alt"])}" style="max-width:100%">'
                      f'<figcaption>{e(f["title"])}. <a href="{f["csv"]}">Data plotted (CSV)</a></figcaption></figure>'
@@ -171,7 +219,7 @@ on one fixed scale. Claims are our paraphrases, located by the article's line nu
 <h2>Notebooks</h2>
 <table><tr><th>Notebook</th><th>Question</th><th>Verdicts</th><th>Figures</th></tr>{''.join(rows)}</table>
 <h2>Scoreboard: every checkable claim</h2>
-<p>{e(overview.status(board))} Each verdict shows the strength of the evidence it rests on; forecasts are rated
+<p>{status} Each verdict shows the strength of the evidence it rests on; forecasts are rated
 on their own scale, as of the date shown. Downloads: {downloads}</p>{charts}
 <h3>Factual claims and presuppositions</h3>
 {claim_table}{''.join(claim_rows['fact'])}</table>

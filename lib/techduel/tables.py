@@ -4,6 +4,18 @@ from __future__ import annotations
 
 import pandas as pd
 
+# JupyterLab runs MathJax over HTML outputs: a table with two prices ($2 ... $3) would be typeset as maths.
+# With this option pandas marks every table tex2jax_ignore and mathjax_ignore (MathJax 2 and 3 skip them).
+pd.set_option("display.html.use_mathjax", False)
+
+_LITERAL_DOLLAR = '<span class="tex2jax_ignore mathjax_ignore">&#36;</span>'
+
+
+def literal_dollars(markdown: str) -> str:
+    """Markdown whose dollar signs display literally in JupyterLab, on a git host and on the site: the entity
+    hides ``$`` from the markdown renderers' maths detection, and the span from MathJax once it is text."""
+    return markdown.replace("$", _LITERAL_DOLLAR)
+
 
 def readable(df: pd.DataFrame) -> pd.DataFrame:
     """A display copy of ``df``; the data itself is never changed."""
