@@ -66,9 +66,9 @@ def _dispatch(args) -> int:
         return 0
     if args.cmd == "params":
         (nb,) = runner.select([args.notebook])
-        print(f"{'name':20} {'type':6} {'default':28} help")
+        print(f"{'name':20} {'role':10} {'type':6} {'default':28} help")
         for prm in nb.parameters():
-            print(f"{prm.name:20} {prm.type:6} {repr(prm.default):28} {prm.help}")
+            print(f"{prm.name:20} {prm.role or '-':10} {prm.type:6} {repr(prm.default):28} {prm.help}")
         return 0
     if args.cmd == "run":
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force)
