@@ -1,0 +1,254 @@
+"""Would the verdict change? Every claim's label across every assumption's declared range.
+
+A multiverse or specification-curve analysis (Steegen et al. 2016; Simonsohn et al. 2020) in the one form a
+computed verdict allows: for each parameter of role ``assumption``, run the notebook at both ends of its range
+and at ``points`` evenly spaced interior values (a choice or a bool: every value), one assumption at a time
+with the others at their defaults, plus the two corners where every ranged assumption sits at its low or its
+high end. A claim whose label never changes is **robust**; otherwise **sensitive**, and where a ranged
+assumption moves it the flip is located by bisection between the two grid values that bracket it, until the
+bracket is no wider than ``tolerance`` × the range (one step for an int) or ``max_rounds`` rounds have run.
+
+The logic (:func:`analyse`) only sees a ``run`` function: a list of override dicts in, one ``{claim: label}``
+per run out (``None`` for a run that failed), so it is tested without kernels. :func:`robustness` gives it
+the real runner: runs are jobs of the cached, parallel runner, kept under ``build/robustness/<notebook>/``,
+never in the published set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import pandas as pd
+
+from . import params
+
+Labels = dict[str, str]
+RunFn = Callable[[list[dict]], list[Labels | None]]
+DEFAULTS = "(defaults)"
+CORNERS = {"all low": "with every ranged assumption at its low end",
+           "all high": "with every ranged assumption at its high end"}
+
+
+@dataclass
+class Flip:
+    """One change of label along one assumption (or at a corner)."""
+    assumption: str
+    from_label: str
+    to_label: str
+    low: object = None  # the bracket: the flip lies between low and high (ranged assumptions only)
+    high: object = None
+    direction: str = ""  # "above" or "below" the threshold, seen from the default; "" for a choice or corner
+    value: object = None  # the choice, or the corner, that gives to_label
+
+    @property
+    def threshold(self) -> float | None:
+        return None if self.low is None else (self.low + self.high) / 2
+
+
+@dataclass
+class Analysis:
+    records: list[dict] = field(default_factory=list)  # claim, assumption, value, label, overrides
+    flips: dict[str, list[Flip]] = field(default_factory=dict)  # claim -> its flips
+    base: Labels = field(default_factory=dict)
+    failed: list[dict] = field(default_factory=list)  # the overrides of runs that failed
+    skipped: list[str] = field(default_factory=list)  # runs refused by a constraint between parameters
+
+
+def grid(p: params.Parameter, points: int) -> list:
+    """The values an assumption is run at: both ends and ``points`` interior values, or its whole domain."""
+    if p.low is None:
+        return p.domain()
+    values = [p.low + (p.high - p.low) * i / (points + 1) for i in range(points + 2)]
+    values = [round(v) if p.type == "int" else _clean(v) for v in values]
+    return sorted(set(values))
+
+
+def _clean(x: float) -> float:
+    return float(f"{x:.12g}")  # 0.1 * 3 reads 0.3, so file names and CSV values stay readable
+
+
+def _typed(p: params.Parameter, v):
+    return int(v) if p.type == "int" else float(v) if p.type == "float" else v
+
+
+def plan(declared: list[params.Parameter], points: int) -> tuple[list[tuple[str, object, dict]], list[str]]:
+    """(assumption, value, overrides) of every grid run, the defaults first; and the runs a constraint refused."""
+    assumptions = [p for p in declared if p.role == "assumption"]
+    runs: list[tuple[str, object, dict]] = [(DEFAULTS, None, {})]
+    skipped: list[str] = []
+    for p in assumptions:
+        for v in grid(p, points):
+            if v != p.default:
+                runs.append((p.name, _typed(p, v), {p.name: _typed(p, v)}))
+    ranged = [p for p in assumptions if p.low is not None]
+    if len(ranged) > 1:  # with one, the corners are that assumption's own ends
+        for corner, end in (("all low", "low"), ("all high", "high")):
+            runs.append((corner, None, {p.name: _typed(p, getattr(p, end)) for p in ranged}))
+    kept = []
+    for name, value, overrides in runs:
+        try:
+            params.check_together(declared, overrides, f"{name} = {value}")
+        except params.ParameterError as exc:
+            skipped.append(str(exc))
+            continue
+        kept.append((name, value, overrides))
+    return kept, skipped
+
+
+def analyse(declared: list[params.Parameter], run: RunFn, points: int = 3, tolerance: float = 0.01,
+            max_rounds: int = 8) -> Analysis:
+    """Run the grid, then bisect every bracketed flip; return every run's labels and every claim's flips."""
+    runs, skipped = plan(declared, points)
+    out = Analysis(skipped=skipped)
+    by_name = {p.name: p for p in declared}
+    labels = dict(zip((_key(o) for _, _, o in runs), run([o for _, _, o in runs])))
+
+    def record(assumption, value, overrides):
+        got = labels[_key(overrides)]
+        if got is None:
+            out.failed.append(overrides)
+            return
+        for claim, label in sorted(got.items()):
+            out.records.append({"claim": claim, "assumption": assumption, "value": value, "label": label,
+                                "overrides": overrides})
+
+    base = labels[_key({})]
+    if base is None:
+        out.failed.append({})
+        return out
+    out.base = base
+    for name, value, overrides in runs:
+        if name == DEFAULTS:
+            for p in declared:
+                if p.role == "assumption":
+                    record(p.name, p.default, {})
+        else:
+            record(name, value, overrides)
+    # brackets: for each ranged assumption and claim, adjacent values (the default among them) whose labels differ
+    brackets: list[Bracket] = []
+    for p in (p for p in declared if p.role == "assumption" and p.low is not None):
+        line = sorted({_typed(p, v) for v in grid(p, points)} | {p.default})
+        line = [v for v in line if labels.get(_key(_at(p, v))) is not None]  # a failed run brackets nothing
+        for claim in base:
+            seen = [(v, labels[_key(_at(p, v))].get(claim, "absent")) for v in line]
+            brackets += [Bracket(p, claim, a, la, b, lb) for (a, la), (b, lb) in zip(seen, seen[1:]) if la != lb]
+    for _ in range(max_rounds):
+        todo = {_key(_at(br.p, m)): _at(br.p, m) for br in brackets if (m := br.midpoint(tolerance)) is not None}
+        todo = {k: o for k, o in todo.items() if k not in labels}
+        if not todo:
+            break
+        for (k, overrides), got in zip(todo.items(), run(list(todo.values()))):
+            labels[k] = got
+            (name, value), = overrides.items()
+            record(name, value, overrides)
+        brackets = [half for br in brackets for half in br.split(labels)]
+    for br in brackets:
+        if br.a >= br.p.default:  # the default lies below the bracket: the label changes going up
+            flip = Flip(br.p.name, br.la, br.lb, br.a, br.b, "above")
+        else:
+            flip = Flip(br.p.name, br.lb, br.la, br.a, br.b, "below")
+        out.flips.setdefault(br.claim, []).append(flip)
+    for name, value, overrides in runs:  # choices, bools and corners: no threshold, the value that moves it
+        p = by_name.get(name)
+        if name == DEFAULTS or (p is not None and p.low is not None):
+            continue
+        got = labels[_key(overrides)]
+        for claim, label in (got or {}).items():
+            if label != base.get(claim, "absent"):
+                out.flips.setdefault(claim, []).append(Flip(name, base.get(claim, "absent"), label,
+                                                            value=value if p is not None else name))
+    return out
+
+
+@dataclass(frozen=True)
+class Bracket:
+    """A flip of one claim's label along one ranged assumption lies between ``a`` (label ``la``) and ``b``."""
+    p: params.Parameter
+    claim: str
+    a: object
+    la: str
+    b: object
+    lb: str
+
+    def midpoint(self, tolerance: float):
+        """The next value to run, or None when the bracket is narrow enough (within tolerance, or one int step)."""
+        if self.b - self.a <= tolerance * (self.p.high - self.p.low):
+            return None
+        m = (self.a + self.b) // 2 if self.p.type == "int" else _clean((self.a + self.b) / 2)
+        return None if m in (self.a, self.b) else m
+
+    def split(self, labels: dict) -> list[Bracket]:
+        """The half (or, when the midpoint has a third label, both halves) that still holds a flip."""
+        m = self.midpoint(0.0) if self.b - self.a > 0 else None
+        got = labels.get(_key(_at(self.p, m))) if m is not None else None
+        if got is None:  # narrow enough, not run this round, or the run failed: the bracket stays
+            return [self]
+        lm = got.get(self.claim, "absent")
+        if lm == self.la:
+            return [Bracket(self.p, self.claim, m, lm, self.b, self.lb)]
+        if lm == self.lb:
+            return [Bracket(self.p, self.claim, self.a, self.la, m, lm)]
+        return [Bracket(self.p, self.claim, self.a, self.la, m, lm), Bracket(self.p, self.claim, m, lm, self.b, self.lb)]
+
+
+def _at(p: params.Parameter, v) -> dict:
+    """The overrides of the run at ``v``: none at the default, which is the defaults run."""
+    return {} if v == p.default else {p.name: v}
+
+
+def _key(overrides: dict) -> str:
+    return json.dumps(overrides, sort_keys=True, default=str)
+
+
+def summarise(analysis: Analysis, declared: list[params.Parameter], notebook: str,
+              tolerance: float = 0.01) -> list[dict]:
+    """One row per robust claim, one per flip of a sensitive claim, each with the sentence a reader sees."""
+    by_name = {p.name: p for p in declared}
+    has_assumptions = any(p.role == "assumption" for p in declared)
+    rows = []
+    for claim in sorted(analysis.base):
+        flips = analysis.flips.get(claim, [])
+        row = {"notebook": notebook, "claim": claim, "status": "robust", "assumption": "", "value": "",
+               "threshold": "", "threshold_low": "", "threshold_high": "", "from_label": analysis.base[claim],
+               "to_label": "", "sentence": "holds across all assumptions" if has_assumptions
+               else "holds: the notebook has no assumption to vary"}
+        if not flips and analysis.failed:
+            rows.append(row | {"status": "incomplete", "sentence": f"not established: {len(analysis.failed)} "
+                               "run(s) failed"})
+            continue
+        if not flips:
+            rows.append(row)
+            continue
+        for f in flips:
+            p = by_name.get(f.assumption)
+            r = row | {"status": "sensitive", "assumption": f.assumption, "from_label": f.from_label,
+                       "to_label": f.to_label}
+            if f.threshold is not None:
+                unit = f" {p.unit}" if p.unit else ""
+                if p.type == "int":  # whole steps: name the first value that gives the new label
+                    edge = f.high if f.direction == "above" else f.low
+                    text, where = f"{edge}", f"at {edge}{unit} or {f.direction}"
+                else:
+                    text = _number(f.threshold, p, tolerance)
+                    where = f"{f.direction} {text}{unit}"
+                r |= {"threshold": text, "threshold_low": f.low, "threshold_high": f.high,
+                      "sentence": f"depends on {f.assumption}: becomes {f.to_label} {where}"}
+            elif p is None:  # a corner
+                r |= {"value": f.value, "sentence": f"depends on the assumptions together: becomes {f.to_label} "
+                                                    f"{CORNERS[f.value]}"}
+            else:
+                r |= {"value": f.value, "sentence": f"depends on {f.assumption}: becomes {f.to_label} with "
+                                                    f"{f.assumption} = {f.value}"}
+            rows.append(r)
+    return rows
+
+
+def _number(x: float, p: params.Parameter, tolerance: float) -> str:
+    """A threshold with as many decimals as the tolerance it was found to (none for an int)."""
+    step = tolerance * (p.high - p.low)
+    decimals = 0 if p.type == "int" or step >= 1 else max(0, math.ceil(-math.log10(step)))
+    return f"{x:,.{decimals}f}"

@@ -1,0 +1,113 @@
+"""Robustness: the grid, the bisection of flips and the sentences, on a fake runner (no kernels), and one run end
+to end on a scratch notebook."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from techduel import params, robustness
+
+CELL = '''x: float = 2.0  # price (range: 0..10) (unit: USD per hour) (role: assumption)
+c: str = "a"  # basis (choices: a, b) (role: assumption)
+y: int = 5  # years (range: 0..10) (role: assumption)
+shown: str = "2020-01-01"  # first day shown (format: YYYY-MM-DD) (role: view)
+seed: int = 1  # seed (role: control)
+'''
+
+
+def fake(calls: list):
+    """Labels as a notebook would compute them from its parameters, counting the runs asked for."""
+    declared = {p.name: p.default for p in params.parse(CELL)}
+
+    def run(overrides_list):
+        out = []
+        for o in overrides_list:
+            calls.append(o)
+            v = declared | o
+            out.append({"C1": "accurate" if v["x"] < 4.1 else "mixed",
+                        "C2": "accurate",
+                        "C3": "false" if v["c"] == "b" else "accurate",
+                        "C4": "mixed" if v["x"] == 0 and v["y"] == 0 else "accurate",
+                        "C5": "mixed" if v["y"] >= 8 else "mostly accurate"})
+        return out
+    return run
+
+
+def summary(points=3, tolerance=0.01, run=None):
+    declared = params.parse(CELL)
+    calls: list = []
+    analysis = robustness.analyse(declared, run or fake(calls), points=points, tolerance=tolerance)
+    rows = robustness.summarise(analysis, declared, "nb", tolerance)
+    return analysis, {(r["claim"], r["assumption"]): r for r in rows}, calls
+
+
+def test_grid_is_both_ends_and_interior_points_or_every_choice():
+    x, c, y = params.parse(CELL)[:3]
+    assert robustness.grid(x, 3) == [0.0, 2.5, 5.0, 7.5, 10.0]
+    assert robustness.grid(x, 1) == [0.0, 5.0, 10.0]
+    assert robustness.grid(c, 3) == ["a", "b"] and robustness.grid(y, 3) == [0, 2, 5, 8, 10]
+
+
+def test_plan_runs_one_assumption_at_a_time_and_the_two_corners_never_a_view_or_control():
+    runs, skipped = robustness.plan(params.parse(CELL), 3)
+    names = [n for n, _, _ in runs]
+    assert names[0] == robustness.DEFAULTS and not skipped
+    assert set(names) == {robustness.DEFAULTS, "x", "c", "y", "all low", "all high"}
+    assert ("all low", None, {"x": 0.0, "y": 0}) in runs and ("all high", None, {"x": 10.0, "y": 10}) in runs
+    assert all(len(o) == 1 for n, _, o in runs if n in ("x", "c", "y"))  # the others at their defaults
+    assert ("x", 2.0, {"x": 2.0}) not in runs  # the default is the defaults run, not a second one
+
+
+def test_a_threshold_is_bisected_to_the_tolerance_with_a_bounded_number_of_runs():
+    analysis, rows, calls = summary()
+    r = rows[("C1", "x")]
+    assert (r["status"], r["from_label"], r["to_label"]) == ("sensitive", "accurate", "mixed")
+    assert r["threshold_low"] < 4.1 <= r["threshold_high"] and r["threshold_high"] - r["threshold_low"] <= 0.1
+    assert r["sentence"] == "depends on x: becomes mixed above 4.1 USD per hour"
+    grid_runs = len(robustness.plan(params.parse(CELL), 3)[0])
+    assert len(calls) <= grid_runs + 8 + 3  # bisection of x's flip and y's flip, a few rounds each
+    assert len({robustness._key(o) for o in calls}) == len(calls)  # no run asked for twice
+
+
+def test_an_int_flip_names_the_first_whole_value_and_a_choice_names_its_value():
+    _, rows, _ = summary()
+    assert rows[("C5", "y")]["sentence"] == "depends on y: becomes mixed at 8 or above"
+    assert rows[("C5", "y")]["threshold"] == "8"
+    assert rows[("C3", "c")]["sentence"] == "depends on c: becomes false with c = b"
+
+
+def test_a_flip_below_the_default_is_reported_going_down():
+    cell = 'x: float = 8.0  # price (range: 0..10) (role: assumption)\n'
+    def run(overrides_list):
+        return [{"C": "accurate" if o.get("x", 8.0) > 3.3 else "false"} for o in overrides_list]
+    declared = params.parse(cell)
+    rows = robustness.summarise(robustness.analyse(declared, run), declared, "nb")
+    assert rows[0]["sentence"] == "depends on x: becomes false below 3.3"
+    assert rows[0]["from_label"] == "accurate"
+
+
+def test_only_the_corners_move_it_and_robust_claims_say_so():
+    _, rows, _ = summary()
+    assert rows[("C4", "all low")]["sentence"] == ("depends on the assumptions together: becomes mixed with every "
+                                                   "ranged assumption at its low end")
+    assert rows[("C2", "")]["status"] == "robust" and rows[("C2", "")]["sentence"] == "holds across all assumptions"
+    assert not any(k[0] == "C4" and k[1] in ("x", "y") for k in rows)  # neither alone moves it
+
+
+def test_a_failed_run_makes_unmoved_claims_incomplete_not_robust():
+    calls: list = []
+    good = fake(calls)
+    run = lambda os_: [None if o.get("x") == 10.0 else good([o])[0] for o in os_]
+    analysis, rows, _ = summary(run=run)
+    assert {"x": 10.0} in analysis.failed
+    assert rows[("C2", "")]["status"] == "incomplete"
+    assert rows[("C1", "x")]["status"] == "sensitive"  # found between runs that worked
+
+
+def test_records_hold_every_run_with_the_default_on_each_axis():
+    analysis, _, calls = summary()
+    c1 = [(r["assumption"], r["value"], r["label"]) for r in analysis.records if r["claim"] == "C1"]
+    assert ("x", 2.0, "accurate") in c1 and ("x", 10.0, "mixed") in c1 and ("c", "a", "accurate") in c1
+    assert len([r for r in analysis.records if r["claim"] == "C1"]) == len(calls) + 2  # defaults on x, c, y
