@@ -111,3 +111,48 @@ def test_records_hold_every_run_with_the_default_on_each_axis():
     c1 = [(r["assumption"], r["value"], r["label"]) for r in analysis.records if r["claim"] == "C1"]
     assert ("x", 2.0, "accurate") in c1 and ("x", 10.0, "mixed") in c1 and ("c", "a", "accurate") in c1
     assert len([r for r in analysis.records if r["claim"] == "C1"]) == len(calls) + 2  # defaults on x, c, y
+
+
+# --- end to end: a scratch notebook through the real runner --------------------------------------------------
+
+TINY_PARAMS = ('x: float = 2.0  # price (range: 0..10) (unit: USD) (role: assumption)\n'
+               'k: str = "a"  # basis (choices: a, b) (role: assumption)\n'
+               'note: str = "n"  # shown only (role: view)\n')
+TINY_BODY = '''from techduel import outputs
+def say(claim, label):
+    outputs.emit(outputs.VERDICT, {"claim_id": claim, "verdict": label}, f"{claim}: {label}")
+say("T1", "accurate" if x < 4.1 else "mixed")
+say("T2", "accurate")
+say("T3", "false" if k == "b" else "accurate")
+'''
+
+
+def test_robustness_end_to_end_writes_runs_tables_and_figure_and_a_rerun_is_served_by_the_cache(scratch):
+    from conftest import cli
+    from test_sweep import tiny
+
+    tiny(scratch / "notebooks" / "15_tiny.ipynb", TINY_BODY, param=TINY_PARAMS)
+    args = ("robustness", "15_tiny", "--points", "1", "--tolerance", "0.1", "--jobs", "1")
+    done = cli(*args, env_root=scratch)
+    assert done.returncode == 0, done.stdout + done.stderr
+    build = scratch / "build"
+    summary = {(r["claim"], r["assumption"]): r for r in csv.DictReader(open(build / "robustness_summary.csv"))}
+    t1 = summary[("T1", "x")]
+    assert (t1["status"], t1["from_label"], t1["to_label"]) == ("sensitive", "accurate", "mixed")
+    assert float(t1["threshold_low"]) < 4.1 <= float(t1["threshold_high"])
+    assert float(t1["threshold_high"]) - float(t1["threshold_low"]) <= 1.0  # 10% of the range 0..10
+    assert t1["sentence"].startswith("depends on x: becomes mixed above ") and t1["sentence"].endswith(" USD")
+    assert summary[("T2", "")]["sentence"] == "holds across all assumptions"
+    assert summary[("T3", "k")]["sentence"] == "depends on k: becomes false with k = b"
+    records = list(csv.DictReader(open(build / "robustness.csv")))
+    assert {(r["assumption"], r["value"], r["label"]) for r in records if r["claim"] == "T1"} >= {
+        ("x", "0.0", "accurate"), ("x", "2.0", "accurate"), ("x", "10.0", "mixed"), ("k", "b", "accurate")}
+    assert all((build / "robustness" / "15_tiny" / r["run"]).is_file() for r in records)
+    assert (build / "robustness" / "15_tiny" / "15_tiny__robustness.png").is_file()
+    assert not (build / "notebooks").exists()  # never in the published set
+    first = (build / "robustness_summary.csv").read_bytes()
+    again = cli(*args, env_root=scratch)
+    assert again.returncode == 0, again.stdout + again.stderr
+    runs = len({r["run"] for r in records})
+    assert f"{runs} runs ({runs} from the cache, 0 failed)" in again.stdout
+    assert (build / "robustness_summary.csv").read_bytes() == first

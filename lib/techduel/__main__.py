@@ -1,5 +1,5 @@
 """Command line: ``python -m techduel list | params NOTEBOOK | run [NOTEBOOK ...] [-p name=value ...] |
-sweep NOTEBOOK name=v1,v2 ... | refresh | site | bench``.
+sweep NOTEBOOK name=v1,v2 ... | robustness [NOTEBOOK ...] | refresh | site | bench``.
 Exit status: 0 done, 1 a notebook failed, 2 bad input (nothing was run), 130 interrupted."""
 
 from __future__ import annotations
@@ -21,6 +21,16 @@ def _jobs(text: str) -> int:
     return value
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m techduel", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -39,6 +49,12 @@ def main(argv: list[str] | None = None) -> int:
     s = sub.add_parser("sweep", parents=[common], help="run one notebook over a grid of parameter values")
     s.add_argument("notebook")
     s.add_argument("axes", nargs="*", metavar="name=v1,v2,...")
+    b = sub.add_parser("robustness", parents=[common],
+                       help="run every assumption across its declared range; say which verdicts depend on which")
+    b.add_argument("notebooks", nargs="*", help="paths or stems; all thread notebooks when none")
+    b.add_argument("--points", type=_count, default=3, help="interior values per ranged assumption (default 3)")
+    b.add_argument("--tolerance", type=float, default=0.01,
+                   help="bisect each threshold to this share of the assumption's range (default 0.01)")
     f = sub.add_parser("refresh", help="re-execute the committed notebooks in place with default parameters")
     f.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     f.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1)
@@ -83,6 +99,17 @@ def _dispatch(args) -> int:
         print(f"  wrote {csv_path}")
         for fig in figures:
             print(f"  wrote {fig}")
+        return runner.report(outcomes)
+    if args.cmd == "robustness":
+        from . import robustness
+
+        outcomes, written = robustness.robustness(args.notebooks, points=args.points, tolerance=args.tolerance,
+                                                  jobs=args.jobs, force=args.force)
+        failed = [o for o in outcomes if o.status == "failed"]
+        print(f"  {len(outcomes)} runs ({sum(o.cache == 'hit' for o in outcomes)} from the cache, "
+              f"{len(failed)} failed)")
+        for path in written.values():
+            print(f"  wrote {path}")
         return runner.report(outcomes)
     if args.cmd == "refresh":
         outcomes = runner.refresh(args.notebooks, jobs=args.jobs)

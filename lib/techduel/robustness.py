@@ -252,3 +252,169 @@ def _number(x: float, p: params.Parameter, tolerance: float) -> str:
     step = tolerance * (p.high - p.low)
     decimals = 0 if p.type == "int" or step >= 1 else max(0, math.ceil(-math.log10(step)))
     return f"{x:,.{decimals}f}"
+
+
+# ------------------------------------------------------------------------------------ runs, files, figure
+
+RECORD_COLUMNS = ["notebook", "claim", "assumption", "value", "label", "run"]
+SUMMARY_COLUMNS = ["notebook", "claim", "status", "assumption", "value", "threshold", "threshold_low",
+                   "threshold_high", "from_label", "to_label", "sentence"]
+
+
+def run_name(overrides: dict) -> str:
+    from . import sweep
+
+    return "defaults" if not overrides else sweep.slug(overrides)
+
+
+def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcomes: list, done: list) -> RunFn:
+    """The real ``run``: each override dict is a job of the cached, parallel runner, kept in ``base/runs``;
+    the labels are read back from the executed copies. ``outcomes`` and ``done`` collect what ran."""
+    from . import claims, runner
+
+    def run(overrides_list: list[dict]) -> list[Labels | None]:
+        jobs_ = [runner.Job(nb, o, base / "runs" / f"{run_name(o)}.ipynb", base / "runs",
+                            label=f"{nb.stem}/{run_name(o)}") for o in overrides_list]
+        got = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo)
+        outcomes.extend(got)
+        status = {o.notebook: o.status for o in got}
+        out: list[Labels | None] = []
+        for job in jobs_:
+            if status.get(job.name) == "ok" and job.output.exists():
+                v = claims.read_verdicts([job.output])
+                out.append(dict(zip(v["claim_id"], v["verdict"])))
+                done.append(job.parameters)
+            else:
+                out.append(None)
+        return out
+
+    return run
+
+
+def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs: int | None = None,
+               force: bool = False, echo=print) -> tuple[list, dict[str, Path]]:
+    """Analyse the named thread notebooks (all when none); write each one's files under build/robustness/ and
+    the combined build/robustness.csv and build/robustness_summary.csv. Return (runner outcomes, files)."""
+    from . import cache, files, paths, runner
+
+    if points < 0 or not 0 < tolerance < 1:
+        raise params.ParameterError("--points must be 0 or more and --tolerance between 0 and 1 (a share of "
+                                    "each range)")
+    notebooks = [nb for nb in runner.select(names) if not nb.is_overview]
+    if not notebooks:
+        raise params.ParameterError("the overview judges no claim of its own; name a thread notebook")
+    outcomes: list = []
+    written: dict[str, Path] = {}
+    lib_hash, env_hash = cache.tree_hash(Path(__file__).parent), cache.environment_hash()
+    for nb in notebooks:
+        base = paths.build_dir() / "robustness" / nb.stem
+        declared = nb.parameters()
+        done: list[dict] = []
+        echo(f"robustness of {nb.stem}: {sum(p.role == 'assumption' for p in declared)} assumption(s)")
+        analysis = analyse(declared, notebook_runner(nb, base, jobs, force, echo, outcomes, done), points,
+                           tolerance)
+        records = pd.DataFrame([{"notebook": nb.stem, "claim": r["claim"], "assumption": r["assumption"],
+                                 "value": _show(r["value"]), "label": r["label"],
+                                 "run": f"runs/{run_name(r['overrides'])}.ipynb"} for r in analysis.records],
+                               columns=RECORD_COLUMNS)
+        rows = pd.DataFrame(summarise(analysis, declared, nb.stem, tolerance), columns=SUMMARY_COLUMNS)
+        written[f"{nb.stem}/robustness.csv"] = files.write_atomic(base / "robustness.csv", _csv(records))
+        written[f"{nb.stem}/summary.csv"] = files.write_atomic(base / "summary.csv", _csv(rows))
+        runs = [{"parameters": o, "key": cache.static_key(nb.path, o, lib_hash, env_hash),
+                 "output": f"runs/{run_name(o)}.ipynb"} for o in done]
+        written[f"{nb.stem}/runs.json"] = files.write_atomic(
+            base / "runs.json", json.dumps({"notebook": nb.stem, "points": points, "tolerance": tolerance,
+                                            "runs": runs}, indent=1, sort_keys=True, default=str))
+        fig = figure(analysis, declared, nb.stem, base)
+        if fig is not None:
+            written[f"{nb.stem}/figure"] = fig
+        for skipped in analysis.skipped:
+            echo(f"  skipped a run: {skipped}")
+    written |= combine()
+    return outcomes, written
+
+
+def combine() -> dict[str, Path]:
+    """build/robustness.csv and build/robustness_summary.csv from every notebook analysed so far."""
+    from . import files, paths
+
+    build = paths.build_dir()
+    out = {}
+    for name, part, cols in (("robustness.csv", "robustness.csv", RECORD_COLUMNS),
+                             ("robustness_summary.csv", "summary.csv", SUMMARY_COLUMNS)):
+        parts = [pd.read_csv(p, dtype=str, keep_default_na=False)
+                 for p in sorted((build / "robustness").glob(f"*/{part}"))]
+        table = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=cols)
+        out[name] = files.write_atomic(build / name, _csv(table[cols]))
+    return out
+
+
+def current(stem: str) -> bool:
+    """Whether build/robustness/<stem>/ still answers for the current inputs: every run it rests on is one
+    the cache would serve now (same notebook, parameters, code, environment and files read)."""
+    from . import cache, paths
+
+    base = paths.build_dir() / "robustness" / stem
+    try:
+        doc = json.loads((base / "runs.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    nb_path = paths.notebooks_dir() / f"{stem}.ipynb"
+    lib_hash, env_hash = cache.tree_hash(Path(__file__).parent), cache.environment_hash()
+    return bool(doc.get("runs")) and all(
+        cache.static_key(nb_path, r["parameters"], lib_hash, env_hash) == r["key"]
+        and cache.hit(base / r["output"], r["key"]) for r in doc["runs"])
+
+
+def _show(value) -> str:
+    if value is None:
+        return ""
+    return "+".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def _csv(table: pd.DataFrame) -> str:
+    return table.to_csv(index=False, lineterminator="\n")
+
+
+def figure(analysis: Analysis, declared: list[params.Parameter], stem: str, base: Path) -> Path | None:
+    """Specification-curve style: one row per sensitive claim and assumption, its label (colour) at each value
+    run, along the assumption's range scaled 0..1; the threshold marked. None when no claim is sensitive."""
+    from . import claims, files, plotting
+
+    by_name = {p.name: p for p in declared if p.role == "assumption"}
+    pairs = sorted({(c, f.assumption) for c, fl in analysis.flips.items() for f in fl if f.assumption in by_name})
+    if not pairs:
+        return None
+    fig, ax = plotting.figure(f"{stem}: the label of each sensitive claim across each assumption",
+                              "position in the assumption's declared range (0: low end or first choice; 1: high "
+                              "end or last choice)", "", size=(10, 0.45 * len(pairs) + 2))
+    seen: set[str] = set()
+    for i, (claim, name) in enumerate(pairs):
+        p = by_name[name]
+        pts = sorted({(_position(p, r["value"]), r["label"]) for r in analysis.records
+                      if r["claim"] == claim and r["assumption"] == name})
+        for x, label in pts:
+            ax.scatter([x], [i], color=claims.COLOURS.get(label, "#000000"), s=40, zorder=3,
+                       label=None if label in seen else label)
+            seen.add(label)
+        for f in analysis.flips[claim]:
+            if f.assumption == name and f.threshold is not None:
+                ax.plot([_position(p, f.threshold)] * 2, [i - 0.35, i + 0.35], color="#000000", linewidth=1.5)
+        ax.scatter([_position(p, p.default)], [i], facecolors="none", edgecolors="#000000", s=110, zorder=4,
+                   label=None if "default" in seen else "default")
+        seen.add("default")
+    ax.set_yticks(range(len(pairs)), [f"{c} · {n}" for c, n in pairs])
+    ax.invert_yaxis()
+    ax.set_xlim(-0.05, 1.05)
+    ax.grid(axis="y", visible=False)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
+    plotting.add_source(fig, f"techduel robustness of {stem}; every run in robustness/{stem}/robustness.csv; "
+                             "black bars: thresholds found by bisection")
+    return files.write_atomic(base / f"{stem}__robustness.png", plotting.render_png(fig))
+
+
+def _position(p: params.Parameter, value) -> float:
+    if p.low is not None:
+        return (float(value) - p.low) / (p.high - p.low) if p.high > p.low else 0.5
+    domain = [_show(v) for v in p.domain()]
+    return domain.index(_show(value)) / max(1, len(domain) - 1)
