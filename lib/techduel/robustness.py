@@ -20,11 +20,12 @@ import json
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
-
-import pandas as pd
+from typing import TYPE_CHECKING, Callable
 
 from . import params
+
+if TYPE_CHECKING:  # pandas is imported where it is used: the collect step of a warm run reads only the key
+    import pandas as pd
 
 Labels = dict[str, str]
 RunFn = Callable[[list[dict]], list[Labels | None]]
@@ -254,6 +255,20 @@ def _number(x: float, p: params.Parameter, tolerance: float) -> str:
     return f"{x:,.{decimals}f}"
 
 
+
+def view_changes(declared: list[params.Parameter], run: RunFn) -> tuple[dict, dict[str, tuple[str, str]]]:
+    """Run at the defaults and with every view set to another allowed value; return the views changed and
+    each claim whose label differs (claim -> (label at defaults, label with the views changed)). A view must
+    never move a verdict, so the second part should be empty."""
+    changed = params.views_changed(declared)
+    base, moved = run([{}, changed]) if changed else (run([{}])[0], None)
+    if base is None or (changed and moved is None):
+        raise RuntimeError("a run failed, so the views could not be compared")
+    moved = moved if changed else base
+    diff = {c: (base.get(c, "absent"), moved.get(c, "absent")) for c in sorted(set(base) | set(moved))
+            if base.get(c) != moved.get(c)}
+    return changed, diff
+
 # ------------------------------------------------------------------------------------ runs, files, figure
 
 RECORD_COLUMNS = ["notebook", "claim", "assumption", "value", "label", "run"]
@@ -295,6 +310,8 @@ def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs:
                force: bool = False, echo=print) -> tuple[list, dict[str, Path]]:
     """Analyse the named thread notebooks (all when none); write each one's files under build/robustness/ and
     the combined build/robustness.csv and build/robustness_summary.csv. Return (runner outcomes, files)."""
+    import pandas as pd
+
     from . import cache, files, paths, runner
 
     if points < 0 or not 0 < tolerance < 1:
@@ -336,6 +353,8 @@ def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs:
 
 def combine() -> dict[str, Path]:
     """build/robustness.csv and build/robustness_summary.csv from every notebook analysed so far."""
+    import pandas as pd
+
     from . import files, paths
 
     build = paths.build_dir()
@@ -418,3 +437,43 @@ def _position(p: params.Parameter, value) -> float:
         return (float(value) - p.low) / (p.high - p.low) if p.high > p.low else 0.5
     domain = [_show(v) for v in p.domain()]
     return domain.index(_show(value)) / max(1, len(domain) - 1)
+
+
+# ------------------------------------------------------------------------- shown where verdicts are shown
+
+
+def statuses() -> pd.DataFrame:
+    """claim_id -> robustness status and note, from build/robustness_summary.csv, for the notebooks whose
+    robustness runs still answer for the current inputs (:func:`current`); others are left out."""
+    import pandas as pd
+
+    from . import paths
+
+    path = paths.build_dir() / "robustness_summary.csv"
+    cols = ["claim_id", "robustness", "robustness_note"]
+    try:
+        rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError):
+        return pd.DataFrame(columns=cols)
+    rows = rows[rows["notebook"].map(current)]
+    out = [{"claim_id": claim, "robustness": g["status"].iloc[0],
+            "robustness_note": "; ".join(dict.fromkeys(g["sentence"]))} for claim, g in rows.groupby("claim")]
+    return pd.DataFrame(out, columns=cols)
+
+
+def annotate(verdicts: pd.DataFrame) -> pd.DataFrame:
+    """The verdicts table with each claim's robustness status and sentence ("not run" when no current
+    robustness pass covers its notebook)."""
+    merged = verdicts.merge(statuses(), on="claim_id", how="left")
+    return merged.fillna({"robustness": "not run", "robustness_note": ""})
+
+
+def state_key() -> str:
+    """What the robustness columns of verdicts.csv are made from, for the collect step's cache key."""
+    from . import cache, paths
+
+    path = paths.build_dir() / "robustness_summary.csv"
+    if not path.exists():
+        return "no robustness"
+    stems = sorted(p.parent.name for p in (paths.build_dir() / "robustness").glob("*/runs.json"))
+    return (cache.file_hash(path) or "") + ";" + ",".join(f"{s}={current(s)}" for s in stems)

@@ -495,9 +495,11 @@ def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, 
     written = {"results": build / "results.json", "verdicts": build / "verdicts.csv",
                "claimreview": build / "claimreview.jsonld"}
     data_dir = paths.data_dir()
+    from . import robustness
+
     key = cache.inputs_key([*done, data_dir / "article.csv", data_dir / "claims.csv", data_dir / "sources.csv",
                             data_dir / "datapackage.json"], cache.tree_hash(Path(__file__).parent),
-                           date.today().isoformat())
+                           date.today().isoformat(), robustness.state_key())
     if cache.fresh("collect", key, list(written.values())):
         return written
     from . import claims, results
@@ -507,10 +509,11 @@ def collect(nb_dir: Path | None = None, build: Path | None = None) -> dict[str, 
         all_results = {p.stem: results.read(p) for p in done}
         verdicts = claims.read_verdicts(done)
         claims.check_verdicts(verdicts)
-        table_ = verdicts.assign(sources=verdicts["sources"].map(";".join),
-                                 evidence=verdicts["evidence"].map(" | ".join))
+        table_ = robustness.annotate(verdicts.assign(sources=verdicts["sources"].map(";".join),
+                                                     evidence=verdicts["evidence"].map(" | ".join)))
         cols = ["claim_id", "verdict", "strength", "conclusion", "reason", "searched", "rule_label", "kind",
-                "as_of", "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence"]
+                "as_of", "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence", "robustness",
+                "robustness_note"]
         reviews = claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
                                      date.today().isoformat())
     except (ValueError, OSError) as exc:  # DataError is a ValueError: it names the file, line and rule
