@@ -345,6 +345,8 @@ def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs:
         fig = figure(analysis, declared, nb.stem, base)
         if fig is not None:
             written[f"{nb.stem}/figure"] = fig
+        if {} in analysis.failed:
+            echo(f"  {nb.stem}: the run at the defaults failed, so no claim could be analysed (see the failure below)")
         for skipped in analysis.skipped:
             echo(f"  skipped a run: {skipped}")
     written |= combine()
