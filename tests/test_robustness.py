@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 
 import pandas as pd
+import pytest
 
 from techduel import params, robustness
 
@@ -187,3 +188,17 @@ def test_collect_adds_the_robustness_status_only_when_the_pass_matches_the_input
     done = cli("run", "06_sanctions_timeline", "--no-site", "--jobs", "1", env_root=scratch)
     assert done.returncode == 0, done.stdout + done.stderr
     assert column() == {("not run", "")}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["00_overview"], "the overview judges no claim of its own"),
+    (["99_nothing"], "unknown notebook '99_nothing'"),
+    (["06_sanctions_timeline", "--tolerance", "2"], "--tolerance between 0 and 1"),
+    (["06_sanctions_timeline", "--points", "-1"], "must be 0 or more"),
+])
+def test_bad_input_exits_2_before_any_kernel(scratch, args, message):
+    from conftest import cli
+
+    done = cli("robustness", *args, env_root=scratch)
+    assert done.returncode == 2 and message in done.stderr, done.stdout + done.stderr
+    assert not (scratch / "build").exists()
