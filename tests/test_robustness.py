@@ -72,6 +72,15 @@ def test_a_threshold_is_bisected_to_the_tolerance_with_a_bounded_number_of_runs(
     assert len({robustness._key(o) for o in calls}) == len(calls)  # no run asked for twice
 
 
+def test_the_extra_runs_are_capped():
+    declared = params.parse(CELL)
+    calls: list = []
+    analysis = robustness.analyse(declared, fake(calls), max_extra=2)
+    assert analysis.extra_runs == 2 and len(calls) == len(robustness.plan(declared, 3)[0]) + 2
+    r = {(x["claim"], x["assumption"]): x for x in robustness.summarise(analysis, declared, "nb")}[("C1", "x")]
+    assert r["threshold_low"] < 4.1 <= r["threshold_high"]  # a wider bracket, still a true one
+
+
 def test_an_int_flip_names_the_first_whole_value_and_a_choice_names_its_value():
     _, rows, _ = summary()
     assert rows[("C5", "y")]["sentence"] == "depends on y: becomes mixed at 8 or above"

@@ -57,6 +57,7 @@ class Analysis:
     base: Labels = field(default_factory=dict)
     failed: list[dict] = field(default_factory=list)  # the overrides of runs that failed
     skipped: list[str] = field(default_factory=list)  # runs refused by a constraint between parameters
+    extra_runs: int = 0  # runs of the bisection, beyond the grid
 
 
 def grid(p: params.Parameter, points: int) -> list:
@@ -101,8 +102,9 @@ def plan(declared: list[params.Parameter], points: int) -> tuple[list[tuple[str,
 
 
 def analyse(declared: list[params.Parameter], run: RunFn, points: int = 3, tolerance: float = 0.01,
-            max_rounds: int = 8) -> Analysis:
-    """Run the grid, then bisect every bracketed flip; return every run's labels and every claim's flips."""
+            max_rounds: int = 8, max_extra: int = 64) -> Analysis:
+    """Run the grid, then bisect every bracketed flip (at most ``max_rounds`` rounds and ``max_extra`` runs
+    beyond the grid); return every run's labels and every claim's flips."""
     runs, skipped = plan(declared, points)
     out = Analysis(skipped=skipped)
     by_name = {p.name: p for p in declared}
@@ -139,9 +141,10 @@ def analyse(declared: list[params.Parameter], run: RunFn, points: int = 3, toler
             brackets += [Bracket(p, claim, a, la, b, lb) for (a, la), (b, lb) in zip(seen, seen[1:]) if la != lb]
     for _ in range(max_rounds):
         todo = {_key(_at(br.p, m)): _at(br.p, m) for br in brackets if (m := br.midpoint(tolerance)) is not None}
-        todo = {k: o for k, o in todo.items() if k not in labels}
+        todo = dict(list((k, o) for k, o in todo.items() if k not in labels)[:max_extra - out.extra_runs])
         if not todo:
             break
+        out.extra_runs += len(todo)
         for (k, overrides), got in zip(todo.items(), run(list(todo.values()))):
             labels[k] = got
             (name, value), = overrides.items()
