@@ -104,6 +104,7 @@ def test_only_the_corners_move_it_and_robust_claims_say_so():
                                                    "ranged assumption at its low end")
     assert rows[("C2", "")]["status"] == "robust" and rows[("C2", "")]["sentence"] == "holds across all assumptions"
     assert not any(k[0] == "C4" and k[1] in ("x", "y") for k in rows)  # neither alone moves it
+    assert ("C1", "all high") not in rows  # x alone explains it: the corner adds nothing
 
 
 def test_a_failed_run_makes_unmoved_claims_incomplete_not_robust():

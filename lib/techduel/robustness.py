@@ -162,7 +162,9 @@ def analyse(declared: list[params.Parameter], run: RunFn, points: int = 3, toler
             continue
         got = labels[_key(overrides)]
         for claim, label in (got or {}).items():
-            if label != base.get(claim, "absent"):
+            alone = {f.to_label for f in out.flips.get(claim, []) if f.assumption in by_name}
+            if label != base.get(claim, "absent") and (p is not None or label not in alone):
+                # a corner is reported only for what no assumption alone explains
                 out.flips.setdefault(claim, []).append(Flip(name, base.get(claim, "absent"), label,
                                                             value=value if p is not None else name))
     return out
@@ -406,7 +408,8 @@ def figure(analysis: Analysis, declared: list[params.Parameter], stem: str, base
     from . import claims, files, plotting
 
     by_name = {p.name: p for p in declared if p.role == "assumption"}
-    pairs = sorted({(c, f.assumption) for c, fl in analysis.flips.items() for f in fl if f.assumption in by_name})
+    pairs = sorted({(c, f.assumption if f.assumption in by_name else "corners")
+                    for c, fl in analysis.flips.items() for f in fl})
     if not pairs:
         return None
     fig, ax = plotting.figure(f"{stem}: the label of each sensitive claim across each assumption",
@@ -414,6 +417,14 @@ def figure(analysis: Analysis, declared: list[params.Parameter], stem: str, base
                               "end or last choice)", "", size=(10, 0.45 * len(pairs) + 2))
     seen: set[str] = set()
     for i, (claim, name) in enumerate(pairs):
+        if name == "corners":  # every ranged assumption low (at 0) or high (at 1) together
+            for r in analysis.records:
+                if r["claim"] == claim and r["assumption"] in CORNERS:
+                    ax.scatter([0.0 if r["assumption"] == "all low" else 1.0], [i], marker="s", s=40, zorder=3,
+                               color=claims.COLOURS.get(r["label"], "#000000"),
+                               label=None if r["label"] in seen else r["label"])
+                    seen.add(r["label"])
+            continue
         p = by_name[name]
         pts = sorted({(_position(p, r["value"]), r["label"]) for r in analysis.records
                       if r["claim"] == claim and r["assumption"] == name})
@@ -433,7 +444,8 @@ def figure(analysis: Analysis, declared: list[params.Parameter], stem: str, base
     ax.grid(axis="y", visible=False)
     ax.legend(loc="upper left", bbox_to_anchor=(1.0, 1.0), fontsize=8)
     plotting.add_source(fig, f"techduel robustness of {stem}; every run in robustness/{stem}/robustness.csv; "
-                             "black bars: thresholds found by bisection")
+                             "black bars: thresholds found by bisection; squares: every ranged "
+                             "assumption at its low (0) or high (1) end together")
     return files.write_atomic(base / f"{stem}__robustness.png", plotting.render_png(fig))
 
 
