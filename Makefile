@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lab refresh site bench lock clean
+.PHONY: run test lab refresh site bench robustness lock clean
 
 run: $(STAMP)  ## execute every notebook into build/notebooks, collect results, render build/site
 	$(PY) -m techduel run
@@ -20,6 +20,10 @@ refresh: $(STAMP)  ## re-execute the committed notebooks in place (canonical out
 
 site: $(STAMP)  ## render build/site from build/notebooks
 	$(PY) -m techduel site
+
+robustness: $(STAMP)  ## every assumption across its range; then verdicts.csv carries each claim's robustness
+	$(PY) -m techduel robustness
+	$(PY) -m techduel run
 
 bench: $(STAMP)  ## naive papermill loop vs the runner cold, warm and after one change; writes build/bench.json
 	$(PY) -m techduel bench

@@ -121,3 +121,59 @@ def test_constraints_that_hold_pass():
 def test_bad_constraint_declarations(cell, message):
     with pytest.raises(params.ParameterError, match=re.escape(message)):
         params.parse(cell)
+
+
+# --- roles: assumption (swept by robustness), view (never moves a verdict), control (issue 15) ---------------
+
+ROLES = '''price: float = 2.0  # price per hour (range: 0.5..10) (unit: USD per GPU-hour) (role: assumption)
+basis: str = "a"  # which basis (choices: a, b) (role: assumption)
+extra: bool = False  # count the extra (role: assumption)
+start: str = "2016-01-01"  # first day shown (format: YYYY-MM-DD) (role: view)
+seed: int = 1  # random seed (role: control)
+'''
+
+
+def test_the_grammar_reads_roles_and_units():
+    p = {x.name: x for x in params.parse(ROLES)}
+    assert [x.role for x in p.values()] == ["assumption", "assumption", "assumption", "view", "control"]
+    assert p["price"].unit == "USD per GPU-hour" and p["basis"].unit == ""
+    assert p["extra"].domain() == [False, True] and p["basis"].domain() == ["a", "b"]
+
+
+@pytest.mark.parametrize("cell, message", [
+    ("x: float = 1.0  # a number (role: assumption)\n",
+     "parameter 'x' is an assumption, so it needs a declared (range: lo..hi) or (choices: ...)"),
+    ("x: int = 1  # a number (role: input)\n", "parameter 'x' has (role: input); the roles are assumption, view, control"),
+    ("x: int = 1  # (role: view) (role: control)\n", "parameter 'x' declares two roles"),
+])
+def test_bad_role_declarations(cell, message):
+    with pytest.raises(params.ParameterError, match=re.escape(message)):
+        params.parse(cell)
+
+
+def test_every_parameter_of_every_notebook_declares_its_role():
+    from techduel import runner
+
+    missing = [f"{nb.stem}: {p.name}" for nb in runner.discover() for p in nb.parameters() if not p.role]
+    assert not missing, "parameters without a (role: assumption|view|control): " + ", ".join(missing)
+
+
+@pytest.mark.parametrize("line, default", [
+    ('k: list = ["a", "b"]  # kinds shown (choices: a, b, c) (role: view)', ["a", "b"]),
+    ('d: str = "2016-01-01"  # first day (format: YYYY-MM-DD) (role: view)', "2016-01-01"),
+    ('y: int = 2015  # first year (range: 2010..2025) (role: view)', 2015),
+    ('c: str = "x"  # which (choices: x, y) (role: view)', "x"), ("f: bool = True  # flag (role: view)", True),
+])
+def test_another_value_is_allowed_and_different(line, default):
+    (p,) = params.parse(line + "\n")
+    other = params.another_value(p)
+    assert other != default
+    params.check(p, other)
+
+
+def test_another_value_respects_constraints_between_parameters():
+    declared = params.parse('a: int = 2015  # (range: 2010..2025) (role: view)\n'
+                            'b: int = 2016  # (range: 2010..2026) (after: a) (role: view)\n')
+    changed = params.views_changed(declared)
+    assert set(changed) == {"a", "b"} and changed["b"] >= changed["a"]
+    assert changed != {"a": 2015, "b": 2016}

@@ -18,8 +18,8 @@ def test_list_and_params():
     assert listed.stdout.strip().splitlines()[-1].startswith("00_overview")  # overview last
     shown = cli("params", "notebooks/06_sanctions_timeline.ipynb")
     lines = shown.stdout.splitlines()
-    assert shown.returncode == 0 and lines[0].split()[:3] == ["name", "type", "default"]
-    assert [ln.split()[0] for ln in lines[1:]] == ["start", "end", "kinds"]
+    assert shown.returncode == 0 and lines[0].split()[:4] == ["name", "role", "type", "default"]
+    assert [ln.split()[:2] for ln in lines[1:]] == [["start", "view"], ["end", "view"], ["kinds", "view"]]
 
 
 @pytest.mark.parametrize("args, message", [

@@ -1,5 +1,5 @@
 """Command line: ``python -m techduel list | params NOTEBOOK | run [NOTEBOOK ...] [-p name=value ...] |
-sweep NOTEBOOK name=v1,v2 ... | refresh | site | bench``.
+sweep NOTEBOOK name=v1,v2 ... | robustness [NOTEBOOK ...] | refresh | site | bench``.
 Exit status: 0 done, 1 a notebook failed, 2 bad input (nothing was run), 130 interrupted."""
 
 from __future__ import annotations
@@ -38,6 +38,16 @@ def _limits(args) -> runner.Limits:
     return runner.Limits(cell=args.cell_timeout, notebook=args.notebook_timeout)
 
 
+def _count(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("must be 0 or more")
+    return value
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m techduel", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -64,6 +74,12 @@ def main(argv: list[str] | None = None) -> int:
                        help="run one notebook over a grid of parameter values")
     s.add_argument("notebook")
     s.add_argument("axes", nargs="*", metavar="name=v1,v2,...")
+    b = sub.add_parser("robustness", parents=[common],
+                       help="run every assumption across its declared range; say which verdicts depend on which")
+    b.add_argument("notebooks", nargs="*", help="paths or stems; all thread notebooks when none")
+    b.add_argument("--points", type=_count, default=3, help="interior values per ranged assumption (default 3)")
+    b.add_argument("--tolerance", type=float, default=0.01,
+                   help="bisect each threshold to this share of the assumption's range (default 0.01)")
     f = sub.add_parser("refresh", parents=[limits],
                        help="re-execute the committed notebooks in place with default parameters")
     f.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
@@ -92,9 +108,9 @@ def _dispatch(args) -> int:
         return 0
     if args.cmd == "params":
         (nb,) = runner.select([args.notebook])
-        print(f"{'name':20} {'type':6} {'default':28} help")
+        print(f"{'name':20} {'role':10} {'type':6} {'default':28} help")
         for prm in nb.parameters():
-            print(f"{prm.name:20} {prm.type:6} {repr(prm.default):28} {prm.help}")
+            print(f"{prm.name:20} {prm.role or '-':10} {prm.type:6} {repr(prm.default):28} {prm.help}")
         return 0
     if args.cmd == "run":
         build = runner.target(args.notebooks, args.overrides)
@@ -123,6 +139,17 @@ def _dispatch(args) -> int:
         print(f"  wrote {csv_path}")
         for fig in figures:
             print(f"  wrote {fig}")
+        return runner.report(outcomes)
+    if args.cmd == "robustness":
+        from . import robustness
+
+        outcomes, written = robustness.robustness(args.notebooks, points=args.points, tolerance=args.tolerance,
+                                                  jobs=args.jobs, force=args.force)
+        failed = [o for o in outcomes if o.status == "failed"]
+        print(f"  {len(outcomes)} runs ({sum(o.cache == 'hit' for o in outcomes)} from the cache, "
+              f"{len(failed)} failed)")
+        for path in written.values():
+            print(f"  wrote {path}")
         return runner.report(outcomes)
     if args.cmd == "refresh":
         outcomes = runner.refresh(args.notebooks, jobs=args.jobs, limits=_limits(args))

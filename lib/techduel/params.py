@@ -20,6 +20,18 @@ declared the same way and checked before any kernel starts:
 ``after`` compares two dates or two numbers (equal is allowed); ``exists`` is checked on the values a run
 is given (a relative path is taken from the repository root), not on the default at parse time, since a
 default may name a folder that a run creates.
+
+Every parameter of a notebook declares its role, because what may move a verdict differs by role::
+
+    rental_price: float = 2.0  # USD per GPU-hour (range: 0.5..10) (unit: USD per GPU-hour) (role: assumption)
+    start: str = "2016-01-01"  # first date shown (format: YYYY-MM-DD) (role: view)
+    seed: int = 1  # random seed of the Monte Carlo (role: control)
+
+an ``assumption`` is a modelling choice or sourced value with a defensible range, swept by ``robustness``
+(so it needs a ``range`` or ``choices``; a bool's are False and True), and ``(unit: ...)`` names what its
+numbers count, for the sentences that report a threshold; a ``view`` chooses what is shown and must never
+move a verdict (a test changes every view and compares the labels); a ``control`` steers how the run is
+done (draws, seed, a folder to read, reader-supplied overrides of sourced figures) and is not swept.
 """
 
 from __future__ import annotations
@@ -36,6 +48,7 @@ from pathlib import Path
 from . import paths
 
 TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list}
+ROLES = ("assumption", "view", "control")
 
 
 class ParameterError(ValueError):
@@ -55,6 +68,16 @@ class Parameter:
     after: str | None = None  # name of the parameter this one must not be before
     nonempty: bool = False
     exists: str | None = None  # "dir" or "file": the value names one, from the repository root
+    role: str = ""  # assumption, view or control ("" when the cell does not say; a test refuses that)
+    unit: str = ""  # what an assumption's numbers count, e.g. "USD per GPU-hour"
+
+    def domain(self) -> list:
+        """The values an assumption can take when it is not a range: its choices (each alone, for a list),
+        or False and True for a bool."""
+        if self.choices:
+            typed = [int(c) if self.type == "int" else c for c in self.choices]
+            return [[c] for c in typed] if self.type == "list" else typed
+        return [False, True] if self.type == "bool" else []
 
     def allowed(self) -> str:
         parts = ["date YYYY-MM-DD" if self.is_date else self.type]
@@ -125,8 +148,19 @@ def parse(source: str, where: str = "parameters cell") -> list[Parameter]:
                                  "(exists: file)")
         if exists and ptype != "str":
             raise ParameterError(f"{where}: parameter '{name}' names a path, so its type must be str")
+        roles = re.findall(r"\(role:\s*([^)]*?)\s*\)", help_text)
+        if len(roles) > 1:
+            raise ParameterError(f"{where}: parameter '{name}' declares two roles; give one (role: ...)")
+        role = roles[0] if roles else ""
+        if role and role not in ROLES:
+            raise ParameterError(f"{where}: parameter '{name}' has (role: {role}); the roles are "
+                                 f"{', '.join(ROLES)}")
+        if role == "assumption" and low is None and not choices and ptype != "bool":
+            raise ParameterError(f"{where}: parameter '{name}' is an assumption, so it needs a declared "
+                                 "(range: lo..hi) or (choices: ...) for robustness to sweep")
+        unit = m.group(1).strip() if (m := re.search(r"\(unit:\s*([^)]*)\)", help_text)) else ""
         p = Parameter(name, ptype, default, help_text, low, high, choices, is_date, after,
-                      "(nonempty)" in help_text, exists)
+                      "(nonempty)" in help_text, exists, role, unit)
         check(p, default, where=f"{where}: default of")
         out.append(p)
     by_name = {p.name: p for p in out}
@@ -155,6 +189,63 @@ def check_together(declared: list[Parameter], values: dict, where: str) -> None:
         if mine < theirs:
             raise ParameterError(f"{where}: parameters '{p.after}' and '{p.name}': {p.name} = {merged[p.name]} is "
                                  f"before {p.after} = {merged[p.after]}; {p.name} must not be before {p.after}")
+
+
+def candidates(p: Parameter) -> list:
+    """Other allowed values of a parameter, nearest-to-useful first (for changing a view in a test)."""
+    d = p.default
+    out: list = []
+    if p.type == "bool":
+        out = [not d]
+    elif p.type == "list" and p.choices:
+        missing = [c for c in p.choices if c not in d]
+        out = ([d[:-1]] if len(d) > 1 else []) + ([d + missing[:1]] if missing else []) + \
+            [[c] for c in p.choices if [c] != d]
+    elif p.choices:
+        out = [int(c) if p.type == "int" else c for c in p.choices if c != str(d)]
+    elif p.is_date:
+        day = date.fromisoformat(d)
+        out = [day.replace(year=day.year + k).isoformat() for k in (2, -2)]
+    elif p.type in ("int", "float"):
+        if p.low is not None:
+            ends = sorted([p.low, p.high], key=lambda e: -abs(e - d))  # the farther end first
+            out = [(d + e) / 2 for e in ends] + ends
+        else:
+            out = [d + 1, d * 2]
+        out = [round(v) if p.type == "int" else float(v) for v in out]
+    good = []
+    for value in out:
+        try:
+            check(p, value)
+        except ParameterError:
+            continue
+        if value != d and value not in good:
+            good.append(value)
+    return good
+
+
+def another_value(p: Parameter):
+    """One allowed value other than the default (ParameterError when there is none, e.g. a free text)."""
+    found = candidates(p)
+    if not found:
+        raise ParameterError(f"parameter '{p.name}' has no other value that can be chosen automatically")
+    return found[0]
+
+
+def views_changed(declared: list[Parameter]) -> dict:
+    """Every view parameter set to another allowed value, together, keeping the constraints between them."""
+    out: dict = {}
+    for p in declared:
+        if p.role != "view":
+            continue
+        for value in candidates(p):
+            try:
+                check_together(declared, out | {p.name: value}, "views")
+            except ParameterError:
+                continue
+            out[p.name] = value
+            break
+    return out
 
 
 def check_exists(p: Parameter, value) -> None:

@@ -794,9 +794,11 @@ def collect(nb_dir: Path | None = None, build: Path | None = None, claimreview: 
     if claimreview:
         written["claimreview"] = build / "claimreview.jsonld"
     data_dir = paths.data_dir()
+    from . import robustness
+
     key = cache.inputs_key([*done, data_dir / "article.csv", data_dir / "claims.csv", data_dir / "sources.csv",
                             data_dir / "datapackage.json"], cache.tree_hash(Path(__file__).parent),
-                           date.today().isoformat())
+                           date.today().isoformat(), robustness.state_key())
     book = "collect" if build == paths.build_dir() else f"collect-{build.name}"
     if cache.fresh(book, key, list(written.values())):
         return written
@@ -807,10 +809,11 @@ def collect(nb_dir: Path | None = None, build: Path | None = None, claimreview: 
         all_results = {p.stem: results.read(p) for p in done}
         verdicts = claims.read_verdicts(done)
         claims.check_verdicts(verdicts)
-        table_ = verdicts.assign(sources=verdicts["sources"].map(";".join),
-                                 evidence=verdicts["evidence"].map(" | ".join))
+        table_ = robustness.annotate(verdicts.assign(sources=verdicts["sources"].map(";".join),
+                                                     evidence=verdicts["evidence"].map(" | ".join)))
         cols = ["claim_id", "verdict", "strength", "conclusion", "reason", "searched", "rule_label", "kind",
-                "as_of", "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence"]
+                "as_of", "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence", "robustness",
+                "robustness_note"]
         reviews = (claims.claimreview(verdicts, article(), {s: f"{s}.html" for s in verdicts["notebook"].unique()},
                                       date.today().isoformat()) if claimreview else None)
     except (ValueError, OSError) as exc:  # DataError is a ValueError: it names the file, line and rule
