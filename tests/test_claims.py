@@ -178,3 +178,18 @@ def test_readme_states_every_strength_and_grade():
     readme = (runner.paths.root() / "README.md").read_text(encoding="utf-8")
     for name in [*claims.ev.STRENGTHS, *claims.ev.GRADES]:
         assert f"| `{name}` |" in readme, name
+
+
+def test_reference_list_includes_every_source_a_verdict_cited(monkeypatch):
+    """A verdict box links each of its sources and context sources to the notebook's reference list."""
+    from techduel import sources
+
+    seen = []
+    monkeypatch.setattr("IPython.display.display", lambda obj, *a, **k: seen.append(obj))
+    monkeypatch.setattr(claims, "_CITED", {})
+    context = data.load("sources")["source_id"].iloc[-1]
+    claims.verdict("C046", "accurate", "r", "e", _two_independent(), conclusion="It holds.", context=[context])
+    sources.show([])
+    listed = repr(seen[-1])
+    for sid in [*_two_independent(), context]:
+        assert f"[{sid}]" in listed

@@ -210,6 +210,16 @@ def verdict(claim_id: str, label: str, reason: str, evidence: str | Sequence[str
                "depends_on": row["depends_on"] if isinstance(row.get("depends_on"), str) else "", "as_of": as_of or ""}
     outputs.emit(outputs.VERDICT, payload, _text(payload), _html(payload))
     brief.record(payload)
+    _CITED.update(dict.fromkeys([*sources, *context]))
+
+
+# Every source a verdict of this kernel cited (evidence and context), in first-cited order: the notebook's
+# reference list includes them all, so every source link of a verdict box has its target.
+_CITED: dict[str, None] = {}
+
+
+def cited() -> list[str]:
+    return list(_CITED)
 
 
 def _check_neutral(claim_id: str, *texts: str) -> None:

@@ -45,10 +45,13 @@ def reference(row) -> str:
 
 
 def show(ids: Iterable[str], heading: str = "Sources") -> None:
-    """Display the reference list for ``ids`` (HTML with links, and the same as plain text)."""
+    """Display the reference list for ``ids`` and for every source the notebook's verdicts cited (HTML with
+    links, and the same as plain text), so that each source link in a verdict box has its target."""
     from IPython.display import HTML, display
 
-    rows = cite(ids)
+    from . import claims
+
+    rows = cite([*ids, *claims.cited()])
     items = []
     for _, r in rows.iterrows():
         items.append(
