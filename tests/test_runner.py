@@ -134,7 +134,8 @@ def test_built_collection_outputs(built):
     assert results["06_sanctions_timeline"]["ev_tariff_rate"] == {"value": 100.0, "unit": "percent"}
     assert results["00_overview"]["claims_in_ledger"]["value"] == len(data.load("claims"))
     header = (built / "verdicts.csv").read_text().splitlines()[0].split(",")
-    assert header[:5] == ["claim_id", "verdict", "conclusion", "reason", "notebook"] and "sources" in header
+    assert header[:5] == ["claim_id", "verdict", "strength", "conclusion", "reason"] and "sources" in header
+    assert {"searched", "robustness", "robustness_note"} <= set(header)
 
 
 def test_committed_notebooks_are_the_canonical_run(scratch):
