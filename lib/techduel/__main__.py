@@ -8,7 +8,7 @@ import argparse
 import os
 import sys
 
-from . import params, runner
+from . import params, paths, runner
 
 
 def _jobs(text: str) -> int:
@@ -73,6 +73,7 @@ def _dispatch(args) -> int:
     if args.cmd == "run":
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force)
         print(runner.table(outcomes))
+        print(_verdicts(outcomes, paths.build_dir() / "notebooks", args.overrides))
         code = runner.report(outcomes)
         return max(code, _publish(site=not args.no_site))
     if args.cmd == "sweep":
@@ -80,13 +81,16 @@ def _dispatch(args) -> int:
 
         outcomes, csv_path, figures = sweep.sweep(args.notebook, args.axes, jobs=args.jobs, force=args.force)
         print(runner.table(outcomes))
-        print(f"  wrote {csv_path}")
+        print()
+        print(csv_path.with_suffix(".md").read_text(encoding="utf-8").rstrip())
+        print(f"  wrote {csv_path} (exact values) and {csv_path.with_suffix('.md').name} (the table above)")
         for fig in figures:
             print(f"  wrote {fig}")
         return runner.report(outcomes)
     if args.cmd == "refresh":
         outcomes = runner.refresh(args.notebooks, jobs=args.jobs)
         print(runner.table(outcomes))
+        print(_verdicts(outcomes, paths.notebooks_dir(), []))
         return runner.report(outcomes)
     if args.cmd == "site":
         return _publish(site=True)
@@ -95,6 +99,14 @@ def _dispatch(args) -> int:
 
         return bench.main()
     raise AssertionError(args.cmd)
+
+
+def _verdicts(outcomes: list[runner.Outcome], folder, overrides: list[str]) -> str:
+    """The closing list of verdicts: those of every notebook the command ran or served from the cache."""
+    from . import report
+
+    ran = [(o.notebook, folder / f"{o.notebook}.ipynb" if o.status == "ok" else None) for o in outcomes]
+    return report.run_verdicts(ran, overrides)
 
 
 def _publish(site: bool) -> int:
