@@ -73,7 +73,8 @@ def lab(scratch, tmp_path):
     try:
         deadline = time.monotonic() + START_S
         while True:
-            assert proc.poll() is None, f"JupyterLab exited: {(tmp_path / 'jupyterlab.log').read_text()[-2000:]}"
+            log_text = (tmp_path / "jupyterlab.log").read_text()
+            assert proc.poll() is None, f"JupyterLab exited: {log_text[-2000:]}"
             try:
                 with urllib.request.urlopen(f"{base}/api/status?token={token}", timeout=5) as r:
                     if r.status == 200:
@@ -97,7 +98,8 @@ def lab(scratch, tmp_path):
 @pytest.fixture
 def page():
     if not CHROMIUM:
-        pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium; set CHROMIUM to another)")
+        pytest.skip("no Chromium on this machine (.ci/run installs Debian's chromium; set CHROMIUM to "
+                    "another)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -161,7 +163,8 @@ def test_a_reader_changes_an_assumption_runs_all_and_reads_the_verdicts(lab, pag
         '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-CodeCell .jp-InputArea-prompt')].map(p => p.textContent)"""
     page.wait_for_function(f"() => ({prompts})().some(t => t.includes('*'))", timeout=30_000)
     page.wait_for_function(f"""() => {{
-        const s = document.querySelector('.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
+        const s = document.querySelector(
+            '.jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook-ExecutionIndicator');
         return !({prompts})().some(t => t.includes('*')) && s.getAttribute('data-status') === 'idle';
     }}""", timeout=RUN_S * 1000)
     page.screenshot(path=str(shots(tmp_path) / "jupyterlab-after-run-all.png"))
@@ -197,9 +200,9 @@ def test_a_reader_changes_an_assumption_runs_all_and_reads_the_verdicts(lab, pag
         assert v["verdict"] in lines[v["claim_id"]], (v["claim_id"], v["verdict"], text)
 
 
-@pytest.mark.xfail(strict=True, reason="runner.clean drops metadata.language_info.version, which JupyterLab fills "
-                   "in from the kernel on opening; keeping it ties the committed bytes to the Python patch version "
-                   "(environment.yml pins 3.11 only), so the lead decides")
+@pytest.mark.xfail(strict=True, reason="runner.clean drops metadata.language_info.version, which JupyterLab "
+                   "fills in from the kernel on opening; keeping it ties the committed bytes to the Python patch "
+                   "version (environment.yml pins 3.11 only), so the lead decides")
 def test_opening_a_committed_notebook_leaves_it_unchanged(lab, page):
     base, token, _ = lab
     open_notebook(page, base, token)

@@ -165,7 +165,8 @@ def test_run_ends_with_the_verdicts_it_produced_marked_with_its_overrides(scratc
     for _, v in recorded.iterrows():  # one line per claim: id, label, strength, notebook, the override
         assert lines[v["claim_id"]].split("  ")[0] == v["claim_id"]
         cells = [c.strip() for c in lines[v["claim_id"]].split("  ") if c.strip()]
-        assert cells == [v["claim_id"], v["verdict"], v["strength"], "06_sanctions_timeline", "start=2018-01-01"]
+        assert cells == [v["claim_id"], v["verdict"], v["strength"], "06_sanctions_timeline",
+                         "start=2018-01-01"]
 
     again = cli("run", "06_sanctions_timeline", "--no-site", env_root=scratch)  # defaults: nothing to mark
     assert "run with -p" not in again.stdout and "C045   false" in again.stdout

@@ -59,8 +59,10 @@ def test_a_sweep_table_shows_each_label_units_and_rounded_values_and_skips_flat_
             "results.record('length', x * 1234.5678, 'm')\n"
             "results.record('fixed', 7, 't')\n"
             "label = 'accurate' if x < 2 else 'false'\n"
-            "outputs.emit(outputs.VERDICT, {'claim_id': 'C999', 'verdict': label, 'strength': 'confirmed'}, label)")
-    tiny(scratch / "notebooks" / "15_units.ipynb", body, param="x: float = 1.0  # a distance in km (range: 0..10)")
+            "payload = {'claim_id': 'C999', 'verdict': label, 'strength': 'confirmed'}\n"
+            "outputs.emit(outputs.VERDICT, payload, label)")
+    tiny(scratch / "notebooks" / "15_units.ipynb", body,
+         param="x: float = 1.0  # a distance in km (range: 0..10)")
     done = cli("sweep", "15_units", "x=1,3", "--jobs", "1", env_root=scratch)
     assert done.returncode == 0, done.stdout + done.stderr
     base = scratch / "build" / "sweeps" / "15_units"
@@ -76,7 +78,8 @@ def test_a_sweep_table_shows_each_label_units_and_rounded_values_and_skips_flat_
 
 
 def test_a_sweep_of_a_thread_notebook_tabulates_its_verdicts(scratch):
-    done = cli("sweep", "06_sanctions_timeline", "start=2016-01-01,2024-01-01", "--jobs", "1", env_root=scratch)
+    done = cli("sweep", "06_sanctions_timeline", "start=2016-01-01,2024-01-01", "--jobs", "1",
+               env_root=scratch)
     assert done.returncode == 0, done.stdout + done.stderr
     base = scratch / "build" / "sweeps" / "06_sanctions_timeline"
     rows = list(csv.DictReader(open(base / "start.csv", encoding="utf-8")))
@@ -107,11 +110,9 @@ def test_parameter_units_come_from_the_help():
     declared = {p.name: p for nb in ("01_deepseek_training_cost", "02_deepseek_on_small_hardware",
                                      "04_east_data_west_computing", "06_sanctions_timeline")
                 for p in params.read(REPO / "notebooks" / f"{nb}.ipynb")}
-    units = {n: report.parameter_unit(declared[n]) for n in ("rental_price", "electricity_usd_kwh", "fibre_km_per_ms",
-                                                             "price_west_cny_kwh", "bits_per_weight", "it_load_mw",
-                                                             "start", "pue")}
-    assert units == {"rental_price": "USD", "electricity_usd_kwh": "USD per kWh", "fibre_km_per_ms": "km per ms",
-                     "price_west_cny_kwh": "yuan/kWh", "bits_per_weight": "bits", "it_load_mw": "MW",
-                     "start": None, "pue": None}
+    expected = {"rental_price": "USD", "electricity_usd_kwh": "USD per kWh", "fibre_km_per_ms": "km per ms",
+                "price_west_cny_kwh": "yuan/kWh", "bits_per_weight": "bits", "it_load_mw": "MW",
+                "start": None, "pue": None}
+    assert {n: report.parameter_unit(declared[n]) for n in expected} == expected
     (p,) = params.parse("r: float = 1.0  # a rate (unit: USD per GPU-hour)\n")
     assert report.parameter_unit(p) == "USD per GPU-hour"

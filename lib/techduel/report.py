@@ -16,13 +16,15 @@ import pandas as pd
 
 from . import params
 
-# Units a parameter's help may state (`... in USD`, `..., km per ms`); `(unit: ...)` in the help says it outright.
+# Units a parameter's help may state (`... in USD`, `..., km per ms`); `(unit: ...)` in the help says it
+# outright.
 _UNIT_WORDS = r"USD|US\$|yuan|CNY|bits|bytes|GB|MW|GW|kW|kWh|MWh|TWh|km|ms|percent|%|years|tCO2"
 _UNIT = re.compile(rf"(?:\bin|,)\s+((?:{_UNIT_WORDS})(?:\s*(?:/|per\s)\s*[\w-]+)?)(?=[\s;,.)]|$)")
 
 
 def parameter_unit(p: params.Parameter) -> str | None:
-    """The unit a parameter's help states, if any: ``(unit: ...)``, else a known unit after "in" or a comma."""
+    """The unit a parameter's help states, if any: ``(unit: ...)``, else a known unit after "in" or a
+    comma."""
     if m := re.search(r"\(unit:\s*([^)]+)\)", p.help):
         return m.group(1).strip()
     head = p.help.split(";")[0]
@@ -60,8 +62,8 @@ def run_verdicts(notebooks: list[tuple[str, Path | None]], overrides: list[str])
     """The verdicts of the notebooks a run executed (or served from cache), one claim a line.
 
     ``notebooks`` pairs each notebook's stem with its executed copy (None when it failed). A notebook that ran
-    with ``-p`` overrides has them shown beside each of its verdicts, so a label that differs from the committed
-    notebook's is traced to the assumption that moved it."""
+    with ``-p`` overrides has them shown beside each of its verdicts, so a label that differs from the
+    committed notebook's is traced to the assumption that moved it."""
     from . import claims
 
     parsed = [params.parse_override(o) for o in overrides]
@@ -95,7 +97,8 @@ def _has_parameters(path: Path) -> bool:
 
 
 def _text(value) -> str:
-    return "–" if value is None or (isinstance(value, float) and math.isnan(value)) or value == "" else str(value)
+    missing = value is None or value == "" or (isinstance(value, float) and math.isnan(value))
+    return "–" if missing else str(value)
 
 
 def verdict_column(claim_id: str) -> str:
