@@ -107,6 +107,7 @@ def test_a_failing_notebook_is_reported_kept_aside_and_does_not_stop_the_others(
     done = cli("run", "07_tiny", "06_sanctions_timeline", "--no-site", env_root=scratch)
     assert done.returncode == 1
     assert "FAILED 07_tiny: cell 2 (id " in done.stderr and "RuntimeError: data went missing" in done.stderr
+    assert "07_tiny: no verdicts (it failed)" in done.stdout and "C045   false" in done.stdout
     assert good.read_bytes() == good_bytes  # the last good output is untouched
     assert (scratch / "build" / "notebooks" / "07_tiny.failed.ipynb").exists()
     assert (scratch / "build" / "notebooks" / "06_sanctions_timeline.ipynb").exists()
@@ -151,3 +152,23 @@ def test_committed_notebooks_are_the_canonical_run(scratch):
     for nb in notebooks:
         assert (out / nb.path.name).read_bytes() == nb.path.read_bytes(), \
             f"{nb.path.name} differs from a fresh run: run `make refresh` and commit"
+
+
+def test_run_ends_with_the_verdicts_it_produced_marked_with_its_overrides(scratch):
+    done = cli("run", "06_sanctions_timeline", "--no-site", "-p", "start=2018-01-01", env_root=scratch)
+    assert done.returncode == 0, done.stdout + done.stderr
+    from techduel import claims
+
+    recorded = claims.read_verdicts([scratch / "build" / "notebooks" / "06_sanctions_timeline.ipynb"])
+    assert len(recorded) == 6
+    tail = done.stdout[done.stdout.index("\nverdicts\n"):].splitlines()
+    assert tail[2].split() == ["claim", "label", "strength", "notebook", "run", "with", "-p"]
+    lines = {line.split()[0]: line for line in tail[4:] if line[:1] == "C"}
+    for _, v in recorded.iterrows():  # one line per claim: id, label, strength, notebook, the override
+        assert lines[v["claim_id"]].split("  ")[0] == v["claim_id"]
+        cells = [c.strip() for c in lines[v["claim_id"]].split("  ") if c.strip()]
+        assert cells == [v["claim_id"], v["verdict"], v["strength"], "06_sanctions_timeline",
+                         "start=2018-01-01"]
+
+    again = cli("run", "06_sanctions_timeline", "--no-site", env_root=scratch)  # defaults: nothing to mark
+    assert "run with -p" not in again.stdout and "C045   false" in again.stdout

@@ -117,6 +117,7 @@ def _dispatch(args) -> int:
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force,
                               limits=_limits(args))
         print(runner.table(outcomes))
+        print(_verdicts(outcomes, build / "notebooks", args.overrides))
         code = runner.report(outcomes)
         if not runner.executed(build / "notebooks"):
             print("  nothing collected: no notebook has run successfully yet", file=sys.stderr)
@@ -136,7 +137,9 @@ def _dispatch(args) -> int:
         outcomes, csv_path, figures = sweep.sweep(args.notebook, args.axes, jobs=args.jobs, force=args.force,
                                                   limits=_limits(args))
         print(runner.table(outcomes))
-        print(f"  wrote {csv_path}")
+        print()
+        print(csv_path.with_suffix(".md").read_text(encoding="utf-8").rstrip())
+        print(f"  wrote {csv_path} (exact values) and {csv_path.with_suffix('.md').name} (the table above)")
         for fig in figures:
             print(f"  wrote {fig}")
         return runner.report(outcomes)
@@ -154,6 +157,7 @@ def _dispatch(args) -> int:
     if args.cmd == "refresh":
         outcomes = runner.refresh(args.notebooks, jobs=args.jobs, limits=_limits(args))
         print(runner.table(outcomes))
+        print(_verdicts(outcomes, paths.notebooks_dir(), []))
         return runner.report(outcomes)
     if args.cmd == "site":
         return _publish(site=True)
@@ -162,6 +166,14 @@ def _dispatch(args) -> int:
 
         return bench.main()
     raise AssertionError(args.cmd)
+
+
+def _verdicts(outcomes: list[runner.Outcome], folder, overrides: list[str]) -> str:
+    """The closing list of verdicts: those of every notebook the command ran or served from the cache."""
+    from . import report
+
+    ran = [(o.notebook, folder / f"{o.notebook}.ipynb" if o.status == "ok" else None) for o in outcomes]
+    return report.run_verdicts(ran, overrides)
 
 
 def _publish(site: bool, build=None) -> int:

@@ -3,7 +3,9 @@
 ``python -m techduel sweep NOTEBOOK name=v1,v2 [name2=...]`` runs every combination (in parallel, cached
 like any run), keeps each executed copy under ``build/sweeps/<notebook>/runs/``, and writes
 ``build/sweeps/<notebook>/<names>.csv`` (one row per run: the parameters, the status and every recorded
-result) plus one figure per numeric result against the first swept parameter. For a list parameter, join
+result, and one column per claim's label, read from each run's verdicts), the same as a table for readers
+(``<names>.md``: units in the headers, rounded values; also printed), and one figure per numeric result that
+changes across the runs, against the first swept parameter. For a list parameter, join
 the items of one value with ``+`` (``kinds=tariff+tariff_relief,entity_list``). A value given twice for one
 parameter is refused before any kernel starts.
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import files, params, paths, plotting, results, runner
+from . import claims, files, params, paths, plotting, report, results, runner
 
 
 def parse_axes(specs: list[str], declared: list[params.Parameter], notebook: str) -> dict[str, list]:
@@ -58,7 +60,8 @@ def slug(combo: dict) -> str:
 
 def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool = False, echo=print,
           limits: runner.Limits | None = None):
-    """Run the grid; return (outcomes, path of the CSV, paths of the figures)."""
+    """Run the grid; return (outcomes, path of the CSV, paths of the figures); the reader's table is written
+    beside the CSV with the suffix .md."""
     (nb,) = runner.select([notebook])
     axes = parse_axes(specs, nb.parameters(), nb.stem)  # bad input raises before any kernel starts
     base = paths.build_dir() / "sweeps" / nb.stem
@@ -69,34 +72,45 @@ def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool 
              for combo in combos]
     outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo, limits=limits)
     status = {o.notebook: o.status for o in outcomes}
-    rows, units = [], {}
+    rows, units, claim_ids = [], {}, []
     for job, combo in zip(jobs_, combos):
         row = {k: ("+".join(v) if isinstance(v, list) else v) for k, v in combo.items()}
         row["status"] = status.get(job.name, "failed")
         if row["status"] == "ok" and job.output.exists():
+            for _, v in claims.read_verdicts([job.output]).iterrows():
+                row[report.verdict_column(v["claim_id"])] = v["verdict"]
+                claim_ids += [v["claim_id"]] if v["claim_id"] not in claim_ids else []
             for name, rec in results.read(job.output).items():
                 row[name] = rec["value"]
                 units[name] = rec.get("unit")
         rows.append(row)
+    verdict_cols = [report.verdict_column(c) for c in claim_ids]
     table = pd.DataFrame(rows)
+    table = table[list(axes) + ["status"] + verdict_cols + [c for c in table.columns
+                                                            if c not in {*axes, "status", *verdict_cols}]]
     name = "__".join(axes)
     csv_path = files.write_atomic(base / f"{name}.csv", table.to_csv(index=False, lineterminator="\n"))
-    figures = _figures(table, list(axes), nb.stem, base, units)
+    swept = [p for p in nb.parameters() if p.name in axes]
+    files.write_atomic(base / f"{name}.md", report.sweep_table(table, swept, units, claim_ids) + "\n")
+    figures = _figures(table, list(axes), nb.stem, base, units, swept)
     return outcomes, csv_path, figures
 
 
-def _figures(table: pd.DataFrame, swept: list[str], stem: str, base: Path, units: dict) -> list[Path]:
-    """One figure per numeric result: value against the first swept parameter, a line per other combination."""
+def _figures(table: pd.DataFrame, swept: list[str], stem: str, base: Path, units: dict,
+             declared: list[params.Parameter]) -> list[Path]:
+    """One figure per numeric result that changes across the runs (a flat line says nothing the table does
+    not): value against the first swept parameter, a line per other combination."""
     ok = table[table["status"] == "ok"]
     skip = set(swept) | {"status"}
     numeric = [c for c in ok.columns if c not in skip and pd.api.types.is_numeric_dtype(ok[c])
-               and not pd.api.types.is_bool_dtype(ok[c])]
+               and not pd.api.types.is_bool_dtype(ok[c]) and ok[c].nunique(dropna=False) > 1]
     out = []
     x = swept[0]
     numeric_x = pd.api.types.is_numeric_dtype(ok[x])
     for result in numeric:
         ylabel = f"{result} ({units[result]})" if units.get(result) else result
-        fig, ax = plotting.figure(f"{stem}: {result} against {x}", x, ylabel)
+        x_unit = next((report.parameter_unit(p) for p in declared if p.name == x), None)
+        fig, ax = plotting.figure(f"{stem}: {result} against {x}", f"{x} ({x_unit})" if x_unit else x, ylabel)
         groups = ok.groupby(swept[1:], sort=False) if len(swept) > 1 else [((), ok)]
         for key, rows in groups:
             label = ", ".join(f"{k}={v}" for k, v in zip(swept[1:], key if isinstance(key, tuple) else (key,)))
