@@ -10,7 +10,8 @@ import pytest
 
 from techduel import data, maps, plotting
 
-SQUARE = [(0, 0), (1, 0), (2, 0), (2, 1), (2, 2), (1, 2), (0, 2), (0, 1), (0, 0)]  # corners + collinear midpoints
+# corners and collinear midpoints
+SQUARE = [(0, 0), (1, 0), (2, 0), (2, 1), (2, 2), (1, 2), (0, 2), (0, 1), (0, 0)]
 
 
 def test_simplify_drops_only_vertices_within_the_tolerance():

@@ -53,7 +53,8 @@ def short_zh(name: str) -> str:
 def write(name, features):
     doc = {"type": "FeatureCollection", "name": name, "features": features}
     text = json.dumps(doc, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
-    (HERE / f"{name}.geojson").write_text(text.replace('{"geometry"', '\n{"geometry"') + "\n", encoding="utf-8")
+    text = text.replace('{"geometry"', '\n{"geometry"') + "\n"  # one feature a line, for readable diffs
+    (HERE / f"{name}.geojson").write_text(text, encoding="utf-8")
 
 
 def main(admin1: str, land: str) -> None:
@@ -64,10 +65,11 @@ def main(admin1: str, land: str) -> None:
             continue
         props = {"iso_3166_2": p["iso_3166_2"], "name": p["name"], "name_en": p["name_en"],
                  "name_zh": p["name_zh"], "label_zh": short_zh(p["name_zh"]), "adm1_code": p["adm1_code"],
-                 "ne_id": p["ne_id"], "label_lon": round(p["longitude"], 2), "label_lat": round(p["latitude"], 2)}
+                 "ne_id": p["ne_id"], "label_lon": round(p["longitude"], 2),
+                 "label_lat": round(p["latitude"], 2)}
+        rings = shrink(polygons(f["geometry"]), TOLERANCE["provinces"])
         provinces.append({"type": "Feature", "properties": props,
-                          "geometry": {"type": "MultiPolygon",
-                                       "coordinates": shrink(polygons(f["geometry"]), TOLERANCE["provinces"])}})
+                          "geometry": {"type": "MultiPolygon", "coordinates": rings}})
     provinces.sort(key=lambda f: f["properties"]["iso_3166_2"])
     write("provinces", provinces)
     pieces = []

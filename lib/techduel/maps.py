@@ -196,8 +196,8 @@ def draw(ax, *, fill: dict[str, str] | None = None, labels: dict | None = None,
                                linewidth=0.5, zorder=1))
         if code in labels:
             at = labels[code] or (f.properties["label_lon"], f.properties["label_lat"])
-            ax.annotate(f"{f.properties['name_en']}\n{f.properties['label_zh']}", at, ha="center", va="center",
-                        fontsize=7, color="#666666", zorder=2)
+            name = f"{f.properties['name_en']}\n{f.properties['label_zh']}"
+            ax.annotate(name, at, ha="center", va="center", fontsize=7, color="#666666", zorder=2)
     x0, x1, y0, y1 = frame
     ax.set_xlim(x0, x1)
     ax.set_ylim(y0, y1)

@@ -26,8 +26,8 @@ DPI = 100
 # Chinese names (hubs, clusters, provinces) need a CJK font; matplotlib falls back glyph by glyph along the
 # family list, so Latin text keeps DejaVu Sans (and its exact bytes) and only CJK glyphs come from these.
 # CI installs the first (Debian fonts-wqy-microhei); the others are common elsewhere.
-CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Zen Hei",
-             "Microsoft YaHei", "PingFang SC"]
+CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
+             "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC"]
 
 
 def font_families() -> list[str]:
@@ -58,7 +58,8 @@ class _RegularCJK(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         msg = record.getMessage()
-        return not (msg.startswith("findfont: Failed to find font weight") and any(n in msg for n in CJK_FONTS))
+        weight = msg.startswith("findfont: Failed to find font weight")
+        return not (weight and any(name in msg for name in CJK_FONTS))
 
 
 logging.getLogger("matplotlib.font_manager").addFilter(_RegularCJK())
