@@ -120,3 +120,21 @@ def test_the_stored_layers_are_what_build_makes(tmp_path):
                     assert np.array_equal(ring[0], ring[-1])
                     assert (maps.signed_area(ring) > 0) == (k == 0)
                     assert np.array_equal(ring, np.round(ring, 3))
+
+
+def test_notebook_04_draws_its_map_on_the_provinces_and_cites_them(scratch):
+    """The map cell of 04 runs offline, writes nothing to stderr (no glyph or font warnings), and the
+    notebook's sources table lists the boundary data. Runs 04 only: it runs on its own (see CODE-HELPERS)."""
+    import nbformat
+
+    from conftest import run_notebook
+    from techduel import outputs
+
+    run_notebook(scratch, "04_east_data_west_computing")
+    nb = nbformat.read(scratch / "build" / "notebooks" / "04_east_data_west_computing.ipynb", as_version=4)
+    (i, fig), = [(i, o) for i, o in outputs.figures(nb) if o["metadata"][outputs.FIGURE_KEY]["name"] == "map"]
+    cell = nb.cells[i]
+    assert "maps.draw" in cell.source and "Natural Earth" in fig["metadata"][outputs.FIGURE_KEY]["source"]
+    assert not [o for o in cell.outputs if o.get("name") == "stderr"]
+    last = "".join(str(o.get("data", {}).get("text/html", "")) for o in nb.cells[-1].outputs)
+    assert "ne-50m-admin1" in last and "ne-50m-land" in last
