@@ -51,3 +51,38 @@ def test_show_refuses_a_figure_a_reader_cannot_check(kwargs, message):
 def test_figure_requires_a_title():
     with pytest.raises(ValueError, match="title"):
         plotting.figure("", "x", "y")
+
+
+def test_chinese_text_renders_with_a_cjk_font():
+    """Chinese names (data/edwc/sites.csv) must draw as glyphs, not empty boxes: matplotlib warns "Glyph ...
+    missing from font(s)" when the house font list has no CJK font. CI installs one (fonts-wqy-microhei)."""
+    import warnings
+
+    fig, ax = plotting.figure("中卫集群 and 贵安集群", "x", "y")
+    ax.annotate("和林格尔 (Horinger)", (0.5, 0.5))
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        plotting.render_png(fig)
+    missing = [str(w.message) for w in caught if "missing from font" in str(w.message)]
+    assert not missing, f"{missing[0]}; install a CJK font (Debian: fonts-wqy-microhei), see .ci/run"
+
+
+def test_a_bold_chinese_title_logs_nothing_into_the_notebook(caplog):
+    """A single-weight CJK font makes matplotlib log a weight fallback, which would land in a cell's
+    outputs; the house style drops that one message."""
+    import logging
+
+    from matplotlib import font_manager
+
+    font_manager.fontManager._findfont_cached.cache_clear()  # the message is logged once per lookup
+    with caplog.at_level(logging.INFO, logger="matplotlib.font_manager"):
+        fig, _ = plotting.figure("粗体标题 bold", "x", "y")
+        plotting.render_png(fig)
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING] == []
+
+
+def test_latin_figures_keep_their_bytes_with_the_cjk_fallback(monkeypatch):
+    """The CJK fonts come after DejaVu Sans, so a figure without Chinese text renders exactly as before."""
+    with_cjk = plotting.render_png(draw())
+    monkeypatch.setitem(plotting.STYLE, "font.family", ["DejaVu Sans"])
+    assert plotting.render_png(draw()) == with_cjk

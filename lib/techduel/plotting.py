@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import base64
 import io
+import logging
 import textwrap
 
 import matplotlib
 import pandas as pd
+from matplotlib import font_manager
 from matplotlib.figure import Figure
 
 from . import outputs
@@ -21,6 +23,47 @@ from . import outputs
 # Okabe & Ito's colour-blind-safe palette (black last, for annotations).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
 DPI = 100
+# Chinese names (hubs, clusters, provinces) need a CJK font; matplotlib falls back glyph by glyph along the
+# family list, so Latin text keeps DejaVu Sans (and its exact bytes) and only CJK glyphs come from these.
+# CI installs the first (Debian fonts-wqy-microhei); the others are common elsewhere.
+CJK_FONTS = ["WenQuanYi Micro Hei", "Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC",
+             "WenQuanYi Zen Hei", "Microsoft YaHei", "PingFang SC"]
+
+
+def font_families() -> list[str]:
+    """DejaVu Sans, then the CJK fonts installed here (naming an absent one would log a warning per draw).
+
+    matplotlib lists fonts from a cache built on first use; a CJK font installed after that is looked for
+    among the system's font files and added, so installing it is enough."""
+    manager = font_manager.fontManager
+
+    def present() -> list[str]:
+        installed = {f.name for f in manager.ttflist}
+        return [name for name in CJK_FONTS if name in installed]
+
+    if not present():
+        known = {f.fname for f in manager.ttflist}
+        for path in sorted(set(font_manager.findSystemFonts()) - known):
+            try:
+                manager.addfont(path)
+            except (OSError, RuntimeError, ValueError):  # a file FreeType cannot read is no font for us
+                continue
+    return ["DejaVu Sans", *present()]
+
+
+class _RegularCJK(logging.Filter):
+    """Most CJK fonts ship one weight; matplotlib then logs, once per kernel, that a bold title's Chinese
+    glyphs use the regular weight. That is the intended fallback, and the log line would land in a
+    notebook's outputs, so it is dropped (only for the CJK fonts above)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        msg = record.getMessage()
+        weight = msg.startswith("findfont: Failed to find font weight")
+        return not (weight and any(name in msg for name in CJK_FONTS))
+
+
+logging.getLogger("matplotlib.font_manager").addFilter(_RegularCJK())
+
 
 STYLE = {
     "axes.prop_cycle": matplotlib.cycler(color=PALETTE),
@@ -32,7 +75,7 @@ STYLE = {
     "axes.titleweight": "bold",
     "axes.titlelocation": "left",
     "axes.labelsize": 10,
-    "font.family": "DejaVu Sans",
+    "font.family": font_families(),
     "font.size": 10,
     "legend.frameon": False,
     "svg.hashsalt": "techduel",

@@ -15,7 +15,7 @@ import re
 import shutil
 from pathlib import Path
 
-from . import cache, files, outputs, paths, runner
+from . import cache, files, lang, outputs, paths, runner
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -47,7 +47,7 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
         figs = _publish_figures(nb, path.stem, tmp)
         body, _ = exporter.from_notebook_node(nb, resources={"metadata": {"name": nb.metadata.get(
             "techduel", {}).get("title", path.stem)}})
-        (tmp / f"{path.stem}.html").write_text(_local_links(body), encoding="utf-8")
+        (tmp / f"{path.stem}.html").write_text(lang.mark_zh(_local_links(body)), encoding="utf-8")
         pages.append((path, nb, figs))
     from . import claims
 
@@ -55,7 +55,7 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
     for name in ("verdicts.csv", "claimreview.jsonld", "results.json"):
         if (build_dir / name).exists():
             shutil.copy2(build_dir / name, tmp / name)
-    (tmp / "index.html").write_text(_index(pages, verdicts, tmp), encoding="utf-8")
+    (tmp / "index.html").write_text(lang.mark_zh(_index(pages, verdicts, tmp)), encoding="utf-8")
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.exists():  # swap whole folders, so a reader sees the old site or the new one, never a mix
         old = files.temp_path("old-site")
