@@ -175,7 +175,7 @@ def _index(pages, verdicts, site: Path) -> str:
             f'<td>{e(c["conclusion"])}</td></tr>')
     claim_table = ("<table><tr><th>Claim</th><th>Line</th><th>Thread</th><th>Claim (our paraphrase)</th><th>Verdict</th>"
                    "<th>Evidence strength</th><th>Conclusion</th></tr>")
-    if not_run:  # some threads were not executed into this build: say so rather than call them pending
+    if ((board["verdict"] == "pending") & board["thread"].isin(not_run)).any():  # say "not run", not "pending"
         judged = int((board["verdict"] != "pending").sum())
         status = f"{judged} of {len(board)} claims judged in this build{_unjudged(board, not_run)}."
     else:
