@@ -62,4 +62,4 @@ def show(ids: Iterable[str], heading: str = "Sources") -> None:
         def __repr__(self):
             return f"{heading}:\n{text}"
 
-    display(_Refs(f"<h4>{html.escape(heading)}</h4><ol class='td-sources'>{''.join(items)}</ol>"))
+    display(_Refs(f"<h3>{html.escape(heading)}</h3><ol class='td-sources'>{''.join(items)}</ol>"))
