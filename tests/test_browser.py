@@ -1,16 +1,22 @@
 """The built site as a reader meets it: every page opened in headless Chromium, with no console error,
-no broken link and no image that fails to load; a screenshot of the index is kept under build/."""
+no broken link and no image that fails to load; the first verdict on the first desktop screen, nothing wider
+than a 390 px phone, an anchor and a ClaimReview block for every verdict shown, a scoreboard that sorts and
+filters offline, and no serious accessibility violation (axe-core). A screenshot of the index is kept under
+build/."""
 
 from __future__ import annotations
 
+import csv
+import json
 import os
+import re
 import shutil
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
 import pytest
 
-from conftest import REPO
+from conftest import REPO, cli
 
 CHROMIUM = os.environ.get("CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 # The flags a closed network needs: no background fetches, no sandbox as root.
@@ -30,8 +36,53 @@ def browser():
         b.close()
 
 
-def test_every_page_loads_cleanly(built, browser):
-    site = built / "site"
+def insert_brief(nb_dir: Path) -> list[str]:
+    """Insert the in-brief cell right after the question (the first cell) of every thread notebook that lacks
+    it, as the lead's one-off script does for the committed notebooks; returns the stems changed."""
+    import hashlib
+
+    changed = []
+    for path in sorted(nb_dir.glob("[0-9][0-9]_*.ipynb")):
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        thread = nb["metadata"].get("techduel", {}).get("thread")
+        if path.stem.startswith("00_") or not thread or any("brief.show(" in "".join(c["source"])
+                                                              for c in nb["cells"]):
+            continue
+        nb["cells"].insert(1, {
+            "cell_type": "code", "execution_count": None, "outputs": [],
+            "id": hashlib.sha1(f"brief-{path.stem}".encode()).hexdigest()[:8],
+            "metadata": {"tags": ["nbval-ignore-output", "brief"]},
+            "source": ["from techduel import brief\n", f"brief.show({thread!r})"]})
+        path.write_text(json.dumps(nb, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        changed.append(path.stem)
+    return changed
+
+
+@pytest.fixture(scope="module")
+def reader_site(request, tmp_path_factory) -> Path:
+    """The site of the whole collection with the in-brief block at the top of every thread page. Until the
+    committed notebooks carry the brief cell, a scratch copy gets it inserted and is run; once they do, this is
+    the session's build. TECHDUEL_TEST_SITE names an already built site to check instead (e.g. a published one)."""
+    if os.environ.get("TECHDUEL_TEST_SITE"):
+        return Path(os.environ["TECHDUEL_TEST_SITE"])
+    scratch = tmp_path_factory.mktemp("reader") / "repo"
+    shutil.copytree(REPO / "notebooks", scratch / "notebooks")
+    if not insert_brief(scratch / "notebooks"):
+        return request.getfixturevalue("built") / "site"
+    shutil.copytree(REPO / "data", scratch / "data")
+    done = cli("run", env_root=scratch)
+    assert done.returncode == 0, done.stdout + done.stderr
+    return scratch / "build" / "site"
+
+
+def pages_of(site: Path) -> list[Path]:
+    pages = sorted(site.glob("*.html"))
+    assert len(pages) >= 3
+    return pages
+
+
+def test_every_page_loads_cleanly(reader_site, browser):
+    site = reader_site
     pages = sorted(site.glob("*.html"))
     assert len(pages) >= 3
     for page_path in pages:
@@ -61,12 +112,156 @@ def test_every_page_loads_cleanly(built, browser):
         page.close()
 
 
-def test_code_is_folded_until_asked(built, browser):
+def test_code_is_folded_until_asked(reader_site, browser):
     page = browser.new_page()
-    page.goto((built / "site" / "06_sanctions_timeline.html").as_uri())
+    page.goto((reader_site / "06_sanctions_timeline.html").as_uri())
     first = page.locator("details.td-code").first
     assert first.get_attribute("open") is None
     assert not first.locator(".jp-InputArea").is_visible()
     first.locator("summary").click()
     assert first.locator(".jp-InputArea").is_visible()
     page.close()
+
+
+FIRST_VERDICT = """(() => { const e = document.querySelector('.td-brief') || document.querySelector('.td-verdict');
+  return e ? e.getBoundingClientRect().top + window.scrollY : null; })()"""
+
+
+def test_first_verdict_is_on_the_first_desktop_screen(reader_site, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    tops = {}
+    for path in pages_of(reader_site):
+        page.goto(path.as_uri())
+        if page.locator(".td-verdict").count():  # the overview and the index show no verdict box of their own
+            tops[path.name] = page.evaluate(FIRST_VERDICT)
+    page.close()
+    assert len(tops) >= 3 and all(top is not None and top < 900 for top in tops.values()), tops
+
+
+# Every table, code block, image, verdict box and brief wider than the screen must sit in a box of its own
+# that scrolls sideways (overflow-x auto or scroll) and itself fits the screen.
+UNBOXED = """() => { const out = [], w = window.innerWidth;
+  for (const e of document.querySelectorAll('table, pre, img, .td-verdict, .td-brief')) {
+    const r = e.getBoundingClientRect(); if (r.width === 0 || r.right <= w + 1) continue;
+    let a = e.parentElement, ok = false;
+    for (; a && a !== document.documentElement; a = a.parentElement) {
+      const s = getComputedStyle(a).overflowX;
+      if ((s === 'auto' || s === 'scroll') && a.getBoundingClientRect().right <= w + 1) { ok = true; break; } }
+    if (!ok) out.push(e.tagName + '.' + e.className + ' right=' + Math.round(r.right)); }
+  return out; }"""
+
+
+def test_no_page_scrolls_sideways_on_a_phone(reader_site, browser):
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    problems = {}
+    for path in pages_of(reader_site):
+        page.goto(path.as_uri())
+        width, unboxed = page.evaluate("document.documentElement.scrollWidth"), page.evaluate(UNBOXED)
+        if width > 390 or unboxed:
+            problems[path.name] = (width, unboxed[:5])
+    page.close()
+    assert problems == {}
+
+
+def test_every_claim_has_an_anchor_and_its_claimreview_in_the_head(reader_site, browser):
+    verdicts = list(csv.DictReader(open(reader_site / "verdicts.csv", encoding="utf-8")))
+    page = browser.new_page()
+    for path in pages_of(reader_site):
+        if path.name == "index.html":
+            continue
+        page.goto(path.as_uri())
+        expected = {v["claim_id"]: v["verdict"] for v in verdicts if v["notebook"] == path.stem}
+        boxes = page.evaluate("""Array.from(document.querySelectorAll('.td-verdict')).map(d => [d.id,
+            d.querySelector('span strong').textContent, d.querySelector('a[href="#' + d.id + '"]') !== null])""")
+        assert {cid: label for cid, label, _ in boxes} == expected, path.name  # an anchor for every claim
+        assert all(self_link for *_, self_link in boxes), path.name
+        blocks = page.evaluate("""Array.from(document.head.querySelectorAll('script[type="application/ld+json"]'))
+            .map(s => JSON.parse(s.textContent))""")
+        assert all(b["@type"] == "ClaimReview" for b in blocks), path.name
+        shown = {b["url"]: b["reviewRating"]["alternateName"] for b in blocks}
+        assert shown == {f"{path.name}#{cid}": label for cid, label, _ in boxes}, path.name
+        briefs = page.locator(".td-brief")
+        if path.stem[:2] not in ("00",):
+            assert briefs.count() == 1, f"{path.name}: no in-brief block"
+            links = briefs.first.evaluate("b => Array.from(b.querySelectorAll('a')).map(a => a.getAttribute('href'))")
+            assert set(links) == {f"#{cid}" for cid in expected}, path.name
+            assert page.locator(".celltag_brief .jp-InputArea").count() == 0, f"{path.name} shows the brief's code"
+        text = page.evaluate("document.body.innerText")
+        assert not re.search(r"\b(In|Out)\s*\[\s*\d*\s*\]:", text), f"{path.name} shows execution prompts"
+    page.close()
+
+
+def test_scoreboard_sorts_and_filters_offline(reader_site, browser):
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if not r.url.startswith("file:") else None)
+    page.goto((reader_site / "index.html").as_uri())
+    rows = page.locator("#board-fact tbody tr:not([hidden])")
+    total = rows.count()
+    threads = page.evaluate("Array.from(document.querySelectorAll('select[name=thread] option')).map(o => o.value)")
+    thread = next(t for t in threads if t)
+    page.select_option("select[name=thread]", thread)
+    shown = page.evaluate("Array.from(document.querySelectorAll('#board-fact tbody tr:not([hidden])'))"
+                          ".map(r => r.dataset.thread)")
+    assert shown and set(shown) == {thread} and len(shown) < total
+    assert page.locator("#board-fact-count").text_content() == f"{len(shown)} of {total} shown"
+    page.select_option("select[name=verdict]", "accurate")
+    assert {r for r in page.evaluate("Array.from(document.querySelectorAll('#board-fact tbody tr:not([hidden])'))"
+                                     ".map(r => r.dataset.verdict)")} <= {"accurate"}
+    page.click("#td-filter button[type=reset]")
+    page.wait_for_function(f"document.querySelectorAll('#board-fact tbody tr:not([hidden])').length === {total}")
+    lines = lambda: page.evaluate("Array.from(document.querySelectorAll('#board-fact tbody tr'))"  # noqa: E731
+                                  ".map(r => Number(r.cells[1].dataset.sort))")
+    assert lines() == sorted(lines())  # in the article's order to begin with
+    page.locator("#board-fact th button", has_text="Line").click()
+    assert lines() == sorted(lines(), reverse=True) and lines() != sorted(lines())
+    assert page.locator("#board-fact th[aria-sort=descending]").count() == 1
+    page.locator("#board-fact th button", has_text="Line").click()
+    assert lines() == sorted(lines())
+    page.select_option("select[name=sort]", "5")  # evidence strength, from the phone's sort menu
+    ranks = page.evaluate("Array.from(document.querySelectorAll('#board-fact tbody tr')).map(r => Number(r.cells[5].dataset.sort))")
+    assert ranks == sorted(ranks)
+    assert requests == []  # offline: nothing fetched
+    page.close()
+
+
+def test_no_serious_accessibility_violation_and_headings_in_order(reader_site, browser):
+    from axe_playwright_python.sync_playwright import Axe
+
+    axe = Axe()
+    page = browser.new_page()
+    problems = {}
+    for path in pages_of(reader_site):
+        page.goto(path.as_uri())
+        found = axe.run(page).response["violations"]
+        bad = [f"{v['id']} ({v['impact']}, {len(v['nodes'])}x): {v['nodes'][0]['target']}" for v in found
+               if v["impact"] in ("serious", "critical") or v["id"] == "heading-order"]
+        levels = page.evaluate("Array.from(document.querySelectorAll('h1,h2,h3,h4,h5,h6')).map(h => +h.tagName[1])")
+        if not levels or levels[0] != 1 or any(b > a + 1 for a, b in zip(levels, levels[1:])):
+            bad.append(f"headings out of order: {levels}")
+        if bad:
+            problems[path.name] = bad
+    page.close()
+    assert problems == {}
+
+
+LABEL_CONTRAST = """() => {
+  const lum = c => { const v = c.match(/[\\d.]+/g).slice(0, 3).map(x => x / 255)
+      .map(x => x <= 0.04045 ? x / 12.92 : ((x + 0.055) / 1.055) ** 2.4);
+    return 0.2126 * v[0] + 0.7152 * v[1] + 0.0722 * v[2]; };
+  return Array.from(document.querySelectorAll('.td-verdict span[style*=background], .td-label, .td-chip')).map(e => {
+    const s = getComputedStyle(e), a = lum(s.color), b = lum(s.backgroundColor);
+    return [e.textContent, (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05)]; }); }"""
+
+
+def test_verdict_labels_as_rendered_reach_4_5_to_1(reader_site, browser):
+    page = browser.new_page()
+    seen = 0
+    for path in pages_of(reader_site):
+        page.goto(path.as_uri())
+        labels = page.evaluate(LABEL_CONTRAST)
+        seen += len(labels)
+        low = [(text, round(ratio, 2)) for text, ratio in labels if ratio < 4.5]
+        assert low == [], (path.name, low[:5])
+    page.close()
+    assert seen > 50

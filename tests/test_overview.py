@@ -76,10 +76,11 @@ def test_site_index_shows_forecasts_apart_strength_and_the_corrections_log(tmp_p
     from techduel import site
 
     page = site._index([], _verdicts(["C046", "C154"]), tmp_path)
-    assert "<h3>Forecasts</h3>" in page and "<h3>Factual claims and presuppositions</h3>" in page
-    facts, forecasts = page.split("<h3>Forecasts</h3>")[0], page.split("<h3>Forecasts</h3>")[1]
-    assert "C154" not in facts.split("<h3>Factual claims")[1] and "C154" in forecasts
-    assert "as of 2026-12-01" in forecasts and "<td>confirmed</td>" in page
+    assert 'id="board-fact"' in page and 'id="board-forecast"' in page
+    facts = page.split('id="board-fact"')[1].split("</table>")[0]
+    forecasts = page.split('id="board-forecast"')[1].split("</table>")[0]
+    assert "C154" not in facts and "C154" in forecasts and "C046" in facts
+    assert "as of 2026-12-01" in forecasts and re.search(r"<td[^>]*>confirmed</td>", page)
     assert 'id="corrections"' in page and "C150" in page.split('id="corrections"')[1]
     # no thread page was built here, so the unjudged claims are in threads "not run in this build"
     assert re.search(r"\d+ of \d+ claims judged in this build", page) and "not run in this build" in page

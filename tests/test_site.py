@@ -131,7 +131,7 @@ def test_hostile_text_in_data_cannot_break_out_of_the_embedded_json(one_thread, 
     reviews = json.loads(body)
     assert reviews == json.loads((root / "build" / "claimreview.jsonld").read_text(encoding="utf-8"))
     assert reviews[0]["itemReviewed"]["appearance"]["headline"] == HOSTILE
-    assert index.index("</script>") < index.index("<h2>Scoreboard")  # the page after the script is still page
+    assert index.index("</script>") < index.index('id="scoreboard"')  # the page after the script is still page
 
 
 def test_script_json_escapes_everything_that_can_end_or_comment_a_script():
@@ -160,11 +160,120 @@ def test_threads_not_run_in_this_build_say_so(one_thread):
     site = one_thread / "build" / "site"
     index = (site / "index.html").read_text(encoding="utf-8")
     assert "not written yet" not in index and "until their thread's notebook lands" not in index
-    row = re.search(r"<tr><td>deepseek_training_cost.*?</td>", index)
+    row = re.search(r"<tr><td>What DeepSeek.*?</td>", index)
     assert row and "not run in this build" in row.group(0)
-    claim_row = re.search(r"<tr><td>C001</td>.*?</tr>", index).group(0)
+    claim_row = re.search(r"<tr [^>]*><td[^>]*>C001</td>.*?</tr>", index).group(0)
     assert "not run in this build" in claim_row and ">pending<" not in claim_row
     assert re.search(r"\d+ of \d+ claims judged in this build", index)
     overview = (site / "00_overview.html").read_text(encoding="utf-8")
     assert "not run in this build" in overview  # the overview's list of notebooks says it too
     assert "until their notebooks land" not in overview
+
+
+class Figures(HTMLParser):
+    """Each figure image (src under figures/) with the href of the link it sits in (None when in none)."""
+
+    def __init__(self):
+        super().__init__()
+        self.links, self.imgs = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a":
+            self.links.append(a.get("href"))
+        if tag == "img" and a.get("src", "").startswith("figures/"):
+            self.imgs.append((a["src"], next((h for h in reversed(self.links) if h is not None), None)))
+
+    def handle_endtag(self, tag):
+        if tag == "a" and self.links:
+            self.links.pop()
+
+
+def _luminance(hex_colour: str) -> float:
+    """WCAG 2 relative luminance of an sRGB colour such as '#009E73'."""
+    channels = [int(hex_colour.lstrip("#")[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+    r, g, b = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast(a: str, b: str) -> float:
+    hi, lo = sorted((_luminance(a), _luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_contrast_ratio_is_computed_as_wcag_defines_it():
+    assert round(contrast("#000000", "#FFFFFF"), 2) == 21.0
+    assert round(contrast("#777777", "#FFFFFF"), 2) == 4.48  # the classic just-too-light grey
+
+
+def test_every_verdict_label_colour_reads_with_black_text_at_4_5_to_1():
+    from techduel import claims
+
+    low = {label: round(contrast(colour, "#000000"), 2) for label, colour in claims.COLOURS.items()
+           if contrast(colour, "#000000") < 4.5}
+    assert low == {}, f"label colours below 4.5:1 against black text: {low}"
+
+
+def _jsonld_blocks(page: Path) -> list[dict]:
+    import json
+
+    text = page.read_text(encoding="utf-8")
+    head = text.split("</head>")[0]
+    return [json.loads(body) for attrs, body in re.findall(r"<script([^>]*)>(.*?)</script>", head, re.S)
+            if 'type="application/ld+json"' in attrs and 'class="td-claimreview"' in attrs]
+
+
+def test_each_page_embeds_in_its_head_the_claimreview_of_the_verdicts_it_shows(built):
+    import json
+
+    site = built / "site"
+    combined = json.loads((site / "claimreview.jsonld").read_text(encoding="utf-8"))
+    verdicts = list(csv.DictReader(open(site / "verdicts.csv", encoding="utf-8")))
+    for page in site.glob("[0-9][0-9]_*.html"):
+        shown = {v["claim_id"]: v["verdict"] for v in verdicts if v["notebook"] == page.stem}
+        boxes = set(re.findall(r'<div class="td-verdict[^"]*" id="(C\d+)"', page.read_text(encoding="utf-8")))
+        blocks = _jsonld_blocks(page)
+        assert {b["url"] for b in blocks} == {f"{page.stem}.html#{c}" for c in boxes}, page.name
+        assert {b["url"].split("#")[1]: b["reviewRating"]["alternateName"] for b in blocks} == shown, page.name
+        # the same records as the combined export, which stays
+        assert sorted(blocks, key=lambda b: b["url"]) == sorted(
+            (r for r in combined if r["url"].startswith(f"{page.stem}.html#")), key=lambda b: b["url"]), page.name
+
+
+def test_scoreboard_links_every_judged_claim_to_its_verdict_box(built):
+    site = built / "site"
+    index = (site / "index.html").read_text(encoding="utf-8")
+    for v in csv.DictReader(open(site / "verdicts.csv", encoding="utf-8")):
+        assert f'href="{v["notebook"]}.html#{v["claim_id"]}"' in index, v["claim_id"]
+
+
+def test_index_opens_with_the_tally_and_the_scoreboard(built):
+    index = (built / "site" / "index.html").read_text(encoding="utf-8")
+    body = index.split("<body>")[1]
+    headings = re.findall(r"<h([1-6])[^>]*>(.*?)</h\1>", body)
+    assert [t for _, t in headings[:3]] == ["techduel", "Tally", "Scoreboard: every checkable claim"]
+    assert body.index('class="td-board"') < body.index("<h2>About the article")
+
+
+def test_scoreboard_names_threads_in_words_from_the_notebooks_titles(built):
+    import json
+
+    index = (built / "site" / "index.html").read_text(encoding="utf-8")
+    nb = json.loads((built / "notebooks" / "06_sanctions_timeline.ipynb").read_text(encoding="utf-8"))
+    title = nb["metadata"]["techduel"]["title"]
+    words = re.sub(r"^\d+\s*·\s*", "", title)
+    assert f'<td data-label="Thread">{words}</td>' in index
+    assert '<td data-label="Thread">sanctions_timeline</td>' not in index
+
+
+def test_figures_open_full_size_and_pages_show_no_execution_prompts(built):
+    site = built / "site"
+    wrapped = 0
+    for p in site.glob("*.html"):
+        text = p.read_text(encoding="utf-8")
+        figures = Figures()
+        figures.feed(text)
+        assert all(link == src for src, link in figures.imgs), (p.name, figures.imgs)
+        wrapped += len(figures.imgs)
+        assert not re.search(r"(In|Out)&nbsp;\[|Out\[\d+\]:", text), p.name
+    assert wrapped >= 3

@@ -65,5 +65,5 @@ def show(ids: Iterable[str], heading: str = "Sources") -> None:
         def __repr__(self):
             return f"{heading}:\n{text}"
 
-    display(_Refs(f"<h4>{html.escape(heading)}</h4><ol class='td-sources tex2jax_ignore mathjax_ignore'>"
+    display(_Refs(f"<h3>{html.escape(heading)}</h3><ol class='td-sources tex2jax_ignore mathjax_ignore'>"
                   f"{''.join(items)}</ol>"))  # titles quote prices: no MathJax over them in JupyterLab
