@@ -103,3 +103,8 @@ def test_header(name, unit, label):
 
 def test_header_prefers_a_title():
     assert fmt.header("f16_tflops", "TFLOPS", title="Dense FP16 peak") == "Dense FP16 peak (TFLOPS)"
+
+
+def test_header_keeps_words_that_only_look_like_the_unit():
+    assert fmt.header("bits_per_weight", "bits") == "Bits per weight (bits)"
+    assert fmt.header("avg_tariff_pct", "percent") == "Average tariff (%)"

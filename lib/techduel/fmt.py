@@ -128,7 +128,7 @@ _WORDS = {"id": "ID", "ids": "IDs", "usd": "USD", "cny": "CNY", "eur": "EUR", "b
           "bri": "BRI", "oecd": "OECD", "asean": "ASEAN", "pue": "PUE", "rtt": "RTT", "llm": "LLM", "ai": "AI",
           "gpu": "GPU", "gpus": "GPUs", "cpu": "CPU", "soc": "SoC", "emde": "EMDE", "imf": "IMF", "sp": "SP",
           "unctad": "UNCTAD", "eaeu": "EAEU", "mfu": "MFU", "vs": "vs",
-          "tco2": "tCO2"}
+          "tco2": "tCO2", "url": "URL", "kv": "KV", "lora": "LoRA", "avg": "average", "rpi": "RPi"}
 # Name parts that stand for a unit: dropped from a label whose unit already says it (price_usd: Price (USD)).
 _UNIT_TOKENS = {"s": {"s", "seconds"}, "pct": {"%", "percent"}, "b": {"billion"}, "bn": {"billion"},
                 "usd": {"usd"}, "cny": {"cny"}, "gb": {"gb"}, "gbs": {"gb/s"}, "tbs": {"tb/s"}, "ms": {"ms"},
@@ -163,7 +163,7 @@ def header(name, unit: str | None = None, title: str | None = None) -> str:
         else:
             in_unit = {w.lower() for w in re.split(r"[\s]+", f"{unit or ''} {sym}") if w}
             parts = [p for p in name.split("_") if p]
-            kept = [p for p in parts if not (_UNIT_TOKENS.get(p, {_WORDS.get(p, p).lower()}) & in_unit)] or parts
+            kept = [p for p in parts if not (_UNIT_TOKENS.get(p, set()) & in_unit)] or parts
             words = " ".join(_WORDS.get(p, p) for p in kept)
         title = words[:1].upper() + words[1:]
     return f"{title} ({sym})" if sym and f"({sym})" not in title else title
