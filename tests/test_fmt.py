@@ -108,3 +108,17 @@ def test_header_prefers_a_title():
 def test_header_keeps_words_that_only_look_like_the_unit():
     assert fmt.header("bits_per_weight", "bits") == "Bits per weight (bits)"
     assert fmt.header("avg_tariff_pct", "percent") == "Average tariff (%)"
+
+
+def test_a_recorded_result_is_shown_with_the_formatter(monkeypatch):
+    from techduel import outputs, results
+
+    shown = []
+    monkeypatch.setattr(outputs, "emit", lambda mime, payload, text, *a, **k: shown.append((payload, text)))
+    results.record("flops", 3.286e24, "FLOP")
+    results.record("rental_usd", 5576000, "USD")
+    results.record("share", 17.31, "percent")
+    results.record("year", 2024)
+    assert [t for _, t in shown] == ["flops = 3.286×10²⁴ FLOP", "rental_usd = 5.576 million USD",
+                                     "share = 17.31%", "year = 2024"]
+    assert shown[1][0]["value"] == 5576000  # the stored value is untouched

@@ -23,6 +23,12 @@ _SYMBOLS = {"percent": "%", "per cent": "%", "%": "%", "percentage points": "per
 PLAIN_INTEGERS = ("year", "month", "day", "line", "row", "rank", "tranche")
 
 
+def plain_name(name) -> bool:
+    """A column or result named like a year, month or line number: its whole numbers have no separator."""
+    name = str(name).lower()
+    return name in PLAIN_INTEGERS or name.endswith(("_year", "_line")) or name.startswith("year")
+
+
 def missing(x) -> bool:
     try:
         return x is None or bool(x != x)  # NaN, pandas NA and NaT are not equal to themselves

@@ -127,11 +127,6 @@ def readable(df: pd.DataFrame, source: str | None = None, *, units: dict[str, st
     return ReaderTable(frame, numeric, index=show_index, source=source, rows=len(df), long=long)
 
 
-def _plain(col) -> bool:
-    name = str(col).lower()
-    return name in fmt.PLAIN_INTEGERS or name.endswith(("_year", "_line")) or name.startswith("year")
-
-
 def _column(s: pd.Series, col, unit: str, row_units) -> tuple[list[str], bool]:
     """The column's cells as text, and whether it holds numbers (right-aligned)."""
     if pd.api.types.is_bool_dtype(s):
@@ -139,7 +134,7 @@ def _column(s: pd.Series, col, unit: str, row_units) -> tuple[list[str], bool]:
     if pd.api.types.is_datetime64_any_dtype(s):
         return [fmt.date(v) for v in s], False
     if pd.api.types.is_numeric_dtype(s):
-        plain = _plain(col)
+        plain = fmt.plain_name(col)
         units = row_units if (row_units is not None and not unit) else None
         return [fmt.number(v, units.iloc[j] if units is not None and isinstance(units.iloc[j], str) else unit,
                            plain=plain) for j, v in enumerate(s)], True
@@ -172,7 +167,7 @@ def _index(index: pd.Index, unit_of, titles: dict) -> pd.Index:
         if pd.api.types.is_datetime64_any_dtype(level):
             return [fmt.date(v) for v in level]
         if pd.api.types.is_numeric_dtype(level) and not pd.api.types.is_bool_dtype(level):
-            return [fmt.number(v, unit_of(name), plain=_plain(name)) for v in level]
+            return [fmt.number(v, unit_of(name), plain=fmt.plain_name(name)) for v in level]
         return [_cell(v) for v in level]
 
     def label(n):
