@@ -66,7 +66,8 @@ def test_long_source_table_is_folded_with_its_row_count_and_csv_link():
     assert len(df) > tables.LONG
     t = readable(df)  # the source is recognised from the columns
     page = t.to_html()
-    assert f"<details><summary>Show all {len(df)} rows</summary>" in page
+    title = data.resource("industry/byd_tesla").descriptor["title"]
+    assert f"<details><summary>Show all {len(df)} rows of the table “{title}”</summary>" in page
     assert '<a href="../data/industry/byd_tesla.csv">data/industry/byd_tesla.csv</a>' in page
     assert repr(t).startswith(f"{len(df)} rows (full table: data/industry/byd_tesla.csv)")
     short = readable(df.head(3), "industry/byd_tesla").to_html()

@@ -62,8 +62,8 @@ class ReaderTable:
                   {"selector": "th.row_heading", "props": "text-align: left; font-weight: normal"},
                   {"selector": "th.index_name", "props": "text-align: left"}]
         for i, num in enumerate(self.numeric):
-            align = "right" if num else "left"
-            styles.append({"selector": f"td.col{i}, th.col_heading.col{i}", "props": f"text-align: {align}"})
+            props = "text-align: right; white-space: nowrap" if num else "text-align: left"
+            styles.append({"selector": f"td.col{i}, th.col_heading.col{i}", "props": props})
         sty.set_table_styles(styles)
         sty.format(escape="html", na_rep="")
         sty.format_index(escape="html", axis=0)
@@ -80,7 +80,9 @@ class ReaderTable:
             link = (f'<p class="td-table-source">Full table: <a href="{html.escape(self._href())}">'
                     f"{html.escape(self._rel())}</a></p>")
         if self.rows > self.long:
-            table = (f"<details><summary>Show all {self.rows} rows</summary>{table}</details>")
+            what = data.resource(self.source).descriptor.get("title", "") if self.source else ""
+            what = f" of the table “{html.escape(what)}”" if what else ""
+            table = f"<details><summary>Show all {self.rows} rows{what}</summary>{table}</details>"
         return f'<div class="{CONTAINER}">{table}{link}</div>'
 
     def _repr_html_(self) -> str:
