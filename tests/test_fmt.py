@@ -33,6 +33,8 @@ from techduel import fmt
     (3e-6, "", "3×10⁻⁶"),
     (999_996, "", "999,996"),  # the whole part is never rounded away
     (9.99996e6, "FLOP", "10⁷"),  # the mantissa rounds up to 10
+    (999.96e6, "", "1 billion"),  # not "1,000 million"
+    (999.96e12, "", "10¹⁵"),
     (float("nan"), "", ""),
     (None, "", ""),
     (pd.NA, "", ""),

@@ -61,9 +61,12 @@ def number(x, unit: str | None = "", *, plain: bool = False) -> str:
     ax = abs(x)
     if ax and (ax >= 1e15 or ax < 1e-4 or (scientific(unit) and ax >= 1e6)):
         return _power(x)
-    for size, word in WORDS:
+    for k, (size, word) in enumerate(WORDS):
         if ax >= size:
-            return f"{_digits(x / size)} {word}"
+            text = _digits(x / size)
+            if text.lstrip("-") == "1,000":  # 999.96 million is 1 billion at four digits
+                return f"{_digits(x / WORDS[k - 1][0])} {WORDS[k - 1][1]}" if k else _power(x)
+            return f"{text} {word}"
     return _digits(x)
 
 
