@@ -35,6 +35,10 @@ def test_readable_writes_numbers_and_headers_for_people():
     assert re.search(r"td\.col0 \{\s*text-align: left", page)  # text left
     assert re.search(r"td\.col1 \{\s*text-align: right", page)  # numbers right
     assert re.search(r"th\.col_heading\.col1 \{\s*text-align: right", page)
+    # and on the cells themselves, for viewers that drop the <style> block (git hosts, untrusted notebooks)
+    assert '<td class="data row0 col0" align="left" style="text-align:left" >a<' in page
+    assert '<td class="data row0 col2" align="right" style="text-align:right" >5.576 million<' in page
+    assert '<th class="col_heading level0 col2" align="right" style="text-align:right" >Cost (USD)<' in page
     assert "5.576 million" in page and "e+06" not in page and "e+06" not in repr(t)
     assert 'class="td-table tex2jax_ignore mathjax_ignore"' in page
     assert 'class="row_heading' not in page and "blank level0" not in page  # a 0, 1, 2 index means nothing
@@ -49,6 +53,10 @@ def test_readable_keeps_a_meaningful_index_and_escapes_text():
     df = pd.DataFrame({"chip_id": ["h100", "a100"], "note": ["<b>bold</b> & $45 to $60", ""]}).set_index("chip_id")
     t = readable(df)
     page = t.to_html()
+    assert list(t.frame.columns) == ["Chip ID", "Note"] and t.frame["Chip ID"].tolist() == ["h100", "a100"]
+    assert '<td class="data row0 col0" align="left" style="text-align:left" >h100</td>' in page
+    # what a filter leaves of 0, 1, 2 is not shown either
+    assert list(readable(pd.DataFrame({"x": [1, 2, 3]}).iloc[[0, 2]]).frame.columns) == ["X"]
     assert "Chip ID" in page and "h100" in page and "&lt;b&gt;bold&lt;/b&gt; &amp;" in page and "<b>" not in page
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import html
 import os
+import re
 from functools import lru_cache
 
 import pandas as pd
@@ -73,7 +74,7 @@ class ReaderTable:
         return sty
 
     def to_html(self) -> str:
-        table = self._styler().to_html()
+        table = _inline_alignment(self._styler().to_html(), self.numeric)
         table = f'<div style="overflow-x:auto;max-width:100%">{table}</div>'
         link = ""
         if self.source:
@@ -87,6 +88,20 @@ class ReaderTable:
 
     def _repr_html_(self) -> str:
         return self.to_html()
+
+
+_CELL = re.compile(r'<(td|th) class="(data row\d+|col_heading level\d+) col(\d+)" ')
+_HEADING = re.compile(r'<th class="(row_heading level\d+ row\d+|index_name level\d+)" ')
+
+
+def _inline_alignment(page: str, numeric: list[bool]) -> str:
+    """The alignment again on each cell: an untrusted notebook in JupyterLab and a git host drop the <style>
+    block but keep ``align`` and inline ``text-align``."""
+    def one(m: re.Match) -> str:
+        side = "right" if numeric[int(m.group(3))] else "left"
+        return f'<{m.group(1)} class="{m.group(2)} col{m.group(3)}" align="{side}" style="text-align:{side}" '
+    page = _CELL.sub(one, page)
+    return _HEADING.sub(lambda m: f'{m.group(0)}align="left" style="text-align:left" ', page)
 
 
 def readable(df: pd.DataFrame, source: str | None = None, *, units: dict[str, str] | None = None,
@@ -121,12 +136,26 @@ def readable(df: pd.DataFrame, source: str | None = None, *, units: dict[str, st
         numeric.append(is_num)
     frame = pd.DataFrame(out)
     frame.columns = _labels(df.columns, unit_of, known_titles)
-    show_index = not (isinstance(df.index, pd.RangeIndex) and df.index.name is None)
+    show_index = _meaningful(df.index)
     if show_index:
-        frame.index = _index(df.index, unit_of, known_titles)
-    else:
-        frame.index = pd.RangeIndex(len(frame))
+        index = _index(df.index, unit_of, known_titles)
+        if isinstance(frame.columns, pd.MultiIndex):
+            frame.index = index
+        else:  # the index as the first column(s): one header row, aligned like the rest
+            levels = pd.DataFrame({n if n is not None else "": index.get_level_values(i)
+                                   for i, n in enumerate(index.names)})
+            frame = pd.concat([levels, frame.reset_index(drop=True)], axis=1)
+            numeric = [False] * levels.shape[1] + numeric
+            show_index = False
+    frame.index = frame.index if show_index else pd.RangeIndex(len(frame))
     return ReaderTable(frame, numeric, index=show_index, source=source, rows=len(df), long=long)
+
+
+def _meaningful(index: pd.Index) -> bool:
+    """An index says something when it is named or holds labels; 0, 1, 2 (or what a filter left of it) does not."""
+    if any(n is not None for n in index.names):
+        return True
+    return not pd.api.types.is_integer_dtype(index)
 
 
 def _column(s: pd.Series, col, unit: str, row_units) -> tuple[list[str], bool]:
