@@ -78,6 +78,9 @@ def test_long_source_table_is_folded_with_its_row_count_and_csv_link():
     assert f"<details><summary>Show all {len(df)} rows of the table “{title}”</summary>" in page
     assert '<a href="../data/industry/byd_tesla.csv">data/industry/byd_tesla.csv</a>' in page
     assert repr(t).startswith(f"{len(df)} rows (full table: data/industry/byd_tesla.csv)")
+    built = readable(pd.DataFrame({"claim": [f"C{i:03}" for i in range(40)], "verdict": ["mixed"] * 40}))
+    assert "<details>" not in built.to_html()  # a table the argument builds (a scoreboard) stays open
+    assert "<details>" in readable(built.frame, fold=True).to_html()
     short = readable(df.head(3), "industry/byd_tesla").to_html()
     assert "<details>" not in short and "../data/industry/byd_tesla.csv" in short
 

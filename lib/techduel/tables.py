@@ -1,6 +1,6 @@
 """Tables as a reader should see them: plain column labels with their units, numbers written by
 :mod:`techduel.fmt` (no 5.576e+06), dates as YYYY-MM-DD, yes/no, lists joined, missing values blank, text
-left-aligned and numbers right-aligned; a long table folded behind a summary with a link to its CSV.
+left-aligned and numbers right-aligned; a long source table folded behind a summary with a link to its CSV.
 
 The display is pandas' Styler (no extra dependency) inside a container that MathJax skips (class
 ``tex2jax_ignore mathjax_ignore``: a note's "$45 … $60" must not turn into mathematics) and that scrolls
@@ -30,15 +30,15 @@ class ReaderTable:
     which of its columns hold numbers. Displays as HTML in a notebook and as aligned text elsewhere."""
 
     def __init__(self, frame: pd.DataFrame, numeric: list[bool], *, index: bool, source: str | None,
-                 rows: int, long: int = LONG):
-        self.frame, self.numeric, self.index, self.source, self.rows, self.long = (
-            frame, numeric, index, source, rows, long)
+                 rows: int, fold: bool):
+        self.frame, self.numeric, self.index, self.source, self.rows, self.fold = (
+            frame, numeric, index, source, rows, fold)
 
     # Text: what nbval compares, what a terminal shows.
     def __repr__(self) -> str:
         body = (self.frame.to_string(index=self.index, max_colwidth=60) if len(self.frame.columns)
                 else "(no columns)")
-        if self.rows > self.long:
+        if self.fold:
             head = f"{self.rows} rows" + (f" (full table: {self._rel()})" if self.source else "")
             return f"{head}\n{body}"
         return body
@@ -80,7 +80,7 @@ class ReaderTable:
         if self.source:
             link = (f'<p class="td-table-source">Full table: <a href="{html.escape(self._href())}">'
                     f"{html.escape(self._rel())}</a></p>")
-        if self.rows > self.long:
+        if self.fold:
             what = data.resource(self.source).descriptor.get("title", "") if self.source else ""
             what = f" of the table “{html.escape(what)}”" if what else ""
             table = f"<details><summary>Show all {self.rows} rows{what}</summary>{table}</details>"
@@ -105,13 +105,14 @@ def _inline_alignment(page: str, numeric: list[bool]) -> str:
 
 
 def readable(df: pd.DataFrame, source: str | None = None, *, units: dict[str, str] | None = None,
-             titles: dict[str, str] | None = None, long: int = LONG) -> ReaderTable:
+             titles: dict[str, str] | None = None, fold: bool | None = None) -> ReaderTable:
     """A reader's copy of ``df``; the data itself is never changed.
 
     ``source`` names the table of ``data/`` the rows come from (``"industry/byd_tesla"``); when omitted it is
     the one table whose columns hold all of ``df``'s, if there is exactly one. Units and labels come from
     ``units``/``titles``, then the source's descriptor, then any descriptor that agrees on the column, then
-    the column's name (``price_usd``). A default 0, 1, 2… index is not shown."""
+    the column's name (``price_usd``). A default 0, 1, 2… index is not shown. ``fold`` puts the table behind
+    a summary; by default a source table of more than LONG rows is folded, a table the argument builds is not."""
     if source is None:
         source = _guess_source(df)
     known_units, known_titles = _descriptor_units(), _descriptor_titles()
@@ -148,7 +149,9 @@ def readable(df: pd.DataFrame, source: str | None = None, *, units: dict[str, st
             numeric = [False] * levels.shape[1] + numeric
             show_index = False
     frame.index = frame.index if show_index else pd.RangeIndex(len(frame))
-    return ReaderTable(frame, numeric, index=show_index, source=source, rows=len(df), long=long)
+    if fold is None:
+        fold = source is not None and len(df) > LONG
+    return ReaderTable(frame, numeric, index=show_index, source=source, rows=len(df), fold=fold)
 
 
 def _meaningful(index: pd.Index) -> bool:
