@@ -96,6 +96,9 @@ def test_dates_and_booleans():
     ("source_ids", "", "Source IDs"),
     ("gdp_usd_bn", None, "GDP (billion USD)"),
     ("CNY per USD (Fed)", "", "CNY per USD (Fed)"),
+    ("goods_usd_bn (China records)", None, "Goods, China records (billion USD)"),
+    ("pct_of_gdp (US records)", None, "% of GDP, US records"),
+    ("trade_usd_bn (US records)", "", "Trade, US records (billion USD)"),
     ("value", "percent", "Value (%)"),
     (2024, None, "2024"),
 ])

@@ -163,6 +163,14 @@ def header(name, unit: str | None = None, title: str | None = None) -> str:
     ``f16_tflops`` is 'FP16 (TFLOPS)', ``share_pct`` 'Share (%)', ``price_usd`` 'Price (USD)'."""
     if not isinstance(name, str):
         return str(name)
+    code, _, rest = name.partition(" ")
+    if rest and "_" in code and not title:  # "goods_usd_bn (China records)": the code part in words
+        rest = rest[1:-1] if rest.startswith("(") and rest.endswith(")") else rest
+        base = header(code, unit or None)
+        sym = unit_symbol(unit or unit_from_name(code))
+        if sym and base.endswith(f" ({sym})"):
+            return f"{base[: -len(sym) - 3]}, {rest} ({sym})"
+        return f"{base}, {rest}"
     if unit is None:
         unit = unit_from_name(name)
     sym = unit_symbol(unit)
