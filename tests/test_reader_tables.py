@@ -1,6 +1,6 @@
 """The tables and reasons a reader sees in executed notebooks: no scientific notation, no code names as headers.
 
-Runs two thread notebooks that run on their own (01, 06) in a scratch copy, and reads every committed
+Runs three thread notebooks that run on their own (01, 05, 06: money, FLOP counts, pivots, long tables) in a scratch copy, and reads every committed
 notebook's reader tables as they are (after the lead's refresh, all of them are reader tables)."""
 
 from __future__ import annotations
@@ -48,7 +48,7 @@ def problems(nb_path: Path) -> list[str]:
     return found
 
 
-@pytest.mark.parametrize("stem", ["01_deepseek_training_cost", "06_sanctions_timeline"])
+@pytest.mark.parametrize("stem", ["01_deepseek_training_cost", "05_trade_global_south", "06_sanctions_timeline"])
 def test_executed_notebook_tables_and_reasons_read_as_words(scratch, stem):
     run_notebook(scratch, stem)
     nb_path = scratch / "build" / "notebooks" / f"{stem}.ipynb"
