@@ -37,6 +37,25 @@ def test_rate_number_explains_itself_and_states_thresholds():
     assert "140%" in r.explanation and "within 10% = mostly accurate" in r.explanation
 
 
+@pytest.mark.parametrize("claimed, low, high, comparator", [
+    (4e4, 2.5e4, 7e4, "eq"), (5.576e6, 6e6, 1.3e9, "eq"), (3e9, 1e9, 2e9, "gt"), (2e6, 1.5e6, 3e6, "lt"),
+    (1.2e-5, 1e-5, 1e-5, "eq")])
+def test_rate_number_reason_writes_numbers_for_people(claimed, low, high, comparator):
+    import re
+
+    text = claims.rate_number(claimed, low, high, comparator).explanation
+    assert not re.search(r"\d[eE][+-]?\d", text), text
+    assert "[" not in text and "$" not in text
+
+
+def test_rate_number_reason_reads_as_a_sentence_with_units():
+    r = claims.rate_number(4e4, 2.5e4, 7e4, unit="USD")
+    assert r.explanation.startswith("the claimed 40,000 USD lies inside the evidence range, 25,000 to 70,000 USD")
+    assert "5.576 million USD" in claims.rate_number(5.576e6, 6e6, 6e6, unit="USD").explanation
+    assert "2 years apart" in claims.rate_year(2017, 2019).explanation
+    assert "1 year apart" in claims.rate_year(2017, 2018).explanation
+
+
 def test_rate_number_refuses_nonsense():
     with pytest.raises(ValueError, match="comparator"):
         claims.rate_number(1, 0, 2, "approx")

@@ -118,6 +118,8 @@ def test_a_right_number_against_the_wrong_baseline_is_misleading():
 def test_rate_against_a_source_that_states_a_bound():
     assert p.rate_against_source(50, "gt", 50, "more_than").label == "accurate"
     assert p.rate_against_source(40, "ge", 50, "more_than").label == "accurate"
+    assert "at least 5 million against a claim of at least 4 million" in \
+        p.rate_against_source(4e6, "ge", 5e6, "more_than").explanation  # not 5e+06
     # 'more than 60' against a source saying 'more than 50': the numeric rule, 10/60 = 16.7 % short -> mixed
     r = p.rate_against_source(60, "gt", 50, "more_than")
     assert r.label == "mixed" and r.distance == pytest.approx(10 / 60)

@@ -277,3 +277,10 @@ def test_figures_open_full_size_and_pages_show_no_execution_prompts(built):
         wrapped += len(figures.imgs)
         assert not re.search(r"(In|Out)&nbsp;\[|Out\[\d+\]:", text), p.name
     assert wrapped >= 3
+
+
+def test_links_to_data_tables_point_at_the_same_file_from_the_site():
+    from techduel import site
+
+    body = site._local_links('<a href="../data/industry/byd_tesla.csv">CSV</a> <a href="06_x.ipynb#C046">C046</a>')
+    assert 'href="../../data/industry/byd_tesla.csv"' in body and 'href="06_x.html#C046"' in body

@@ -78,6 +78,9 @@ def test_budget_readings_label_each_reading_and_cut_off():
     assert [r.chosen for r in readings].count(True) == 1
     chosen = next(r for r in readings if r.chosen)
     assert chosen.why == "the company's money" and chosen.label == rating.label
+    # money without a dollar sign, so a pair of them cannot turn into mathematics on the page
+    assert chosen.reading.startswith("hardware: 500 million USD to 1.6 billion USD, against a cut-off of 1 billion USD")
+    assert not any("$" in r.reading for r in readings)
 
 
 def test_budget_readings_refuses_an_unknown_choice():

@@ -14,7 +14,7 @@ from os import PathLike
 
 import pandas as pd
 
-from . import brief, data, outputs
+from . import brief, data, fmt, outputs
 from . import evidence as ev
 
 # label -> (rating on the ClaimReview scale, definition). Order is best to worst, unverifiable last.
@@ -78,13 +78,14 @@ class Rating:
     explanation: str
 
 
-def rate_number(claimed: float, low: float, high: float, comparator: str = "eq") -> Rating:
+def rate_number(claimed: float, low: float, high: float, comparator: str = "eq", *, unit: str = "") -> Rating:
     """Turn a claimed number and an evidence range [low, high] into a label, with the reasoning.
 
     ``comparator`` reads the claim: ``eq`` (claimed is about right), ``gt``/``ge`` (the true value is
     more than claimed), ``lt``/``le`` (less than claimed). For ``eq`` the distance is from the claimed
     value to the nearest end of the range; for bounds, how far the evidence falls on the wrong side.
     If the range straddles a bound, the claim holds for part of the evidence only: ``mixed``.
+    ``unit`` (as in a descriptor: ``USD``, ``percent``) only changes how the numbers are written.
     """
     if comparator not in COMPARATORS:
         raise ValueError(f"comparator '{comparator}' is not one of {', '.join(COMPARATORS)}")
@@ -92,28 +93,32 @@ def rate_number(claimed: float, low: float, high: float, comparator: str = "eq")
         raise ValueError("claimed value and evidence range must be finite numbers")
     if low > high:
         raise ValueError(f"evidence range is empty: low {low} > high {high}")
-    rng = f"[{_fmt(low)}, {_fmt(high)}]" if low != high else _fmt(low)
+    evidence = (f"the evidence range, {fmt.span(low, high, unit)}," if low != high
+                else f"the evidence value, {_fmt(low, unit)},")
     rule = (f"thresholds: inside = accurate, within {TOLERANCE_MOSTLY:.0%} = mostly accurate, "
             f"within {TOLERANCE_MIXED:.0%} = mixed, farther = false")
     if comparator == "eq":
         if low <= claimed <= high:
-            return Rating("accurate", 0.0, f"claimed {_fmt(claimed)} lies inside the evidence {rng} ({rule})")
+            inside = "lies inside" if low != high else "matches"
+            return Rating("accurate", 0.0, f"the claimed {_fmt(claimed, unit)} {inside} {evidence.rstrip(',')} "
+                                           f"({rule})")
         nearest = low if claimed < low else high
         distance = abs(claimed - nearest) / abs(nearest) if nearest else math.inf
-        return _by_distance(distance, f"claimed {_fmt(claimed)} vs evidence {rng}: "
-                                      f"{_pct(distance)} from the nearest end ({rule})")
+        target = f"the nearest end of {evidence.rstrip(',')}" if low != high else evidence.rstrip(",")
+        return _by_distance(distance, f"the claimed {_fmt(claimed, unit)} is {_pct(distance)} from {target} "
+                                      f"({rule})")
     wants_more = comparator in ("gt", "ge")
     holds = (lambda v: v > claimed or (comparator == "ge" and v == claimed)) if wants_more else \
         (lambda v: v < claimed or (comparator == "le" and v == claimed))
-    phrase = f"{COMPARATORS[comparator]} {_fmt(claimed)}"
+    phrase = f"{COMPARATORS[comparator]} {_fmt(claimed, unit)}"
+    whole = evidence.replace("the evidence range", "the whole evidence range")
     if holds(low) and holds(high):
-        return Rating("accurate", 0.0, f"the whole evidence {rng} is {phrase} ({rule})")
+        return Rating("accurate", 0.0, f"{whole} is {phrase} ({rule})")
     if holds(low) or holds(high):
-        return Rating("mixed", 0.0, f"the evidence {rng} straddles the claimed bound: only part of it is "
-                                    f"{phrase}")
+        return Rating("mixed", 0.0, f"{evidence} straddles the claimed bound: only part of it is {phrase}")
     worst_side = high if wants_more else low
     distance = abs(claimed - worst_side) / abs(claimed) if claimed else math.inf
-    return _by_distance(distance, f"the evidence {rng} is not {phrase}; it misses the bound by "
+    return _by_distance(distance, f"{evidence} is not {phrase}; it misses the bound by "
                                   f"{_pct(distance)} ({rule})")
 
 
@@ -126,8 +131,9 @@ def rate_year(claimed: int, actual: int, what: str = "the event") -> Rating:
     off = abs(int(claimed) - int(actual))
     label = YEAR_TOLERANCE.get(off, "false")
     rule = "thresholds: same year = accurate, 1 year off = mostly accurate, 2 = mixed, more = false"
-    return Rating(label, float(off), f"claimed {claimed}, documented {actual} for {what}: "
-                                     f"{off} year(s) apart ({rule})")
+    apart = "the same year" if off == 0 else f"{off} year{'s' if off != 1 else ''} apart"
+    return Rating(label, float(off), f"claimed {int(claimed)}, documented {int(actual)} for {what}: "
+                                     f"{apart} ({rule})")
 
 
 def _by_distance(distance: float, why: str) -> Rating:
@@ -138,8 +144,9 @@ def _by_distance(distance: float, why: str) -> Rating:
     return Rating("false", distance, why)
 
 
-def _fmt(x: float) -> str:
-    return f"{x:,.4g}"
+def _fmt(x: float, unit: str = "") -> str:
+    """A number in a reason: '40,000', '5.576 million USD', never 4e+04 (see techduel.fmt)."""
+    return fmt.quantity(x, unit)
 
 
 def _pct(x: float) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from . import claims, evidence
+from . import claims, evidence, fmt
 
 RELIABILITY = ("satire", "weak", "established", "primary")  # worst to best
 THRESHOLDS = RELIABILITY[1:]  # what a reader may require: a satire is never evidence that something happened
@@ -186,8 +186,9 @@ def rate_against_source(claimed: float, comparator: str, value: float,
         holds = value >= claimed if comparator in ("gt", "ge") else value <= claimed
         if holds:
             phrase = claims.COMPARATORS[comparator]
-            return claims.Rating("accurate", 0.0, f"the source states the same bound: {phrase} {value:g} "
-                                                  f"against a claim of {phrase} {claimed:g}")
+            return claims.Rating("accurate", 0.0, f"the source states the same bound: {phrase} "
+                                                  f"{fmt.number(value)} against a claim of {phrase} "
+                                                  f"{fmt.number(claimed)}")
     return claims.rate_number(claimed, value, value, comparator)
 
 

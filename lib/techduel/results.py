@@ -6,7 +6,7 @@ import math
 from numbers import Number
 from os import PathLike
 
-from . import outputs
+from . import fmt, outputs
 
 
 def record(name: str, value, unit: str | None = None, note: str | None = None) -> None:
@@ -21,8 +21,11 @@ def record(name: str, value, unit: str | None = None, note: str | None = None) -
     payload = {"name": name, "value": value, "unit": unit}
     if note:
         payload["note"] = note
-    shown = f"{value:,.4g}" if isinstance(value, float) else str(value)
-    text = f"{name} = {shown}" + (f" {unit}" if unit else "")
+    if isinstance(value, Number) and not isinstance(value, bool):
+        shown = fmt.quantity(value, unit) if not fmt.plain_name(name) else fmt.number(value, plain=True)
+        text = f"{name} = {shown}" + (f" {unit}" if unit and fmt.plain_name(name) else "")
+    else:
+        text = f"{name} = {value}" + (f" {unit}" if unit else "")
     outputs.emit(outputs.RESULT, payload, text)
 
 

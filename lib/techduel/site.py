@@ -119,8 +119,10 @@ def _page_claimreview(verdicts, stem: str, published: str) -> str:
 
 
 def _local_links(body: str) -> str:
-    """Links between notebooks point at .ipynb files in JupyterLab; on the site they point at the pages."""
-    return re.sub(r'href="(\d\d_[\w-]+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
+    """Links between notebooks point at .ipynb files in JupyterLab; on the site they point at the pages. A link
+    to a data table (``../data/…`` from notebooks/) points at the same file from build/site/."""
+    body = re.sub(r'href="(\d\d_[\w-]+)\.ipynb(#[^"]*)?"', r'href="\1.html\2"', body)
+    return body.replace('href="../data/', 'href="../../data/')
 
 
 def _publish_figures(nb, stem: str, site: Path) -> list[dict]:

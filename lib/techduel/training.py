@@ -70,7 +70,10 @@ def tornado(model, base: dict[str, float], ranges: dict[str, tuple[float, float]
 
 
 def _bn(x: float) -> str:
-    return f"${x / 1e9:.3g} billion" if x >= 1e8 else f"${x / 1e6:.3g} million"
+    """Money in a reading, '1.6 billion USD': no dollar sign, so two amounts cannot turn into mathematics."""
+    from . import fmt
+
+    return fmt.quantity(x, "USD")
 
 
 def budget_readings(spends: dict[str, tuple[float, float]], cutoffs: dict[float, str], chosen: tuple[str, float],
