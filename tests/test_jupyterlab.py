@@ -200,9 +200,6 @@ def test_a_reader_changes_an_assumption_runs_all_and_reads_the_verdicts(lab, pag
         assert v["verdict"] in lines[v["claim_id"]], (v["claim_id"], v["verdict"], text)
 
 
-@pytest.mark.xfail(strict=True, reason="runner.clean drops metadata.language_info.version, which JupyterLab "
-                   "fills in from the kernel on opening; keeping it ties the committed bytes to the Python patch "
-                   "version (environment.yml pins 3.11 only), so the lead decides")
 def test_opening_a_committed_notebook_leaves_it_unchanged(lab, page):
     base, token, _ = lab
     open_notebook(page, base, token)

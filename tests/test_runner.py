@@ -159,7 +159,9 @@ def test_run_ends_with_the_verdicts_it_produced_marked_with_its_overrides(scratc
     assert done.returncode == 0, done.stdout + done.stderr
     from techduel import claims
 
-    recorded = claims.read_verdicts([scratch / "build" / "notebooks" / "06_sanctions_timeline.ipynb"])
+    from conftest import build_of
+
+    recorded = claims.read_verdicts([build_of(done, scratch) / "notebooks" / "06_sanctions_timeline.ipynb"])
     assert len(recorded) == 6
     tail = done.stdout[done.stdout.index("\nverdicts\n"):].splitlines()
     assert tail[2].split() == ["claim", "label", "strength", "notebook", "run", "with", "-p"]
