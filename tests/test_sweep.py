@@ -110,8 +110,9 @@ def test_parameter_units_come_from_the_help():
     declared = {p.name: p for nb in ("01_deepseek_training_cost", "02_deepseek_on_small_hardware",
                                      "04_east_data_west_computing", "06_sanctions_timeline")
                 for p in params.read(REPO / "notebooks" / f"{nb}.ipynb")}
-    expected = {"rental_price": "USD", "electricity_usd_kwh": "USD per kWh", "fibre_km_per_ms": "km per ms",
-                "price_west_cny_kwh": "yuan/kWh", "bits_per_weight": "bits", "it_load_mw": "MW",
+    # an explicit (unit: ...) wins over a unit word read from the help text
+    expected = {"rental_price": "USD per GPU-hour", "electricity_usd_kwh": "USD per kWh", "fibre_km_per_ms": "km per ms",
+                "price_west_cny_kwh": "yuan per kWh", "bits_per_weight": "bits", "it_load_mw": "MW",
                 "start": None, "pue": None}
     assert {n: report.parameter_unit(declared[n]) for n in expected} == expected
     (p,) = params.parse("r: float = 1.0  # a rate (unit: USD per GPU-hour)\n")

@@ -386,13 +386,13 @@ strength. Downloads: {downloads}</p>
 <p>The article: <em>{e(art.get("title") or "")}</em> ({e(art.get("publisher") or "")}, {e(art.get("date") or "")};
 {e(author)}). Each notebook takes one thread of the article, shows the data, the method and the result, and
 rates each claim on one fixed scale.</p>
-<div class="td-scroll"><table><tr><th>Notebook</th><th>Question</th><th>Verdicts</th><th>Figures</th></tr>{''.join(rows)}</table></div>
+<div class="td-scroll" tabindex="0" role="region" aria-label="table"><table><tr><th>Notebook</th><th>Question</th><th>Verdicts</th><th>Figures</th></tr>{''.join(rows)}</table></div>
 <h2>The scales</h2><h3>Facts</h3><dl>{scale}</dl><h3>Forecasts (the other scale)</h3><dl>{forecast_scale}</dl>
 <h3>Evidence strength and what it allows</h3>
-<div class="td-scroll"><table><tr><th>Strength</th><th>Definition</th><th>Facts: at most</th><th>Forecasts: at most</th></tr>{strength_rows}</table></div>
+<div class="td-scroll" tabindex="0" role="region" aria-label="table"><table><tr><th>Strength</th><th>Definition</th><th>Facts: at most</th><th>Forecasts: at most</th></tr>{strength_rows}</table></div>
 <h2 id="corrections">Corrections log</h2>
 <p>Every change to a published verdict or figure, with its reason (data/corrections.csv), newest first.</p>
-<div class="td-scroll"><table><tr><th>Date</th><th>Claim or row</th><th>Change</th><th>Old</th><th>New</th><th>Why</th></tr>{log_rows}</table></div>
+<div class="td-scroll" tabindex="0" role="region" aria-label="table"><table><tr><th>Date</th><th>Claim or row</th><th>Change</th><th>Old</th><th>New</th><th>Why</th></tr>{log_rows}</table></div>
 </main>
 <script>{_BOARD_JS}</script>
 </body></html>

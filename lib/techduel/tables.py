@@ -88,7 +88,8 @@ class ReaderTable:
 
     def to_html(self) -> str:
         table = _inline_alignment(self._styler().to_html(), self.numeric)
-        table = f'<div style="overflow-x:auto;max-width:100%">{table}</div>'
+        # a box that scrolls must take keyboard focus, or a keyboard user cannot scroll it (axe: serious)
+        table = f'<div style="overflow-x:auto;max-width:100%" tabindex="0" role="region" aria-label="table">{table}</div>'
         link = ""
         if self.source:
             link = (f'<p class="td-table-source">Full table: <a href="{html.escape(self._href())}">'
