@@ -25,17 +25,11 @@ def test_the_check_passes_when_only_assumptions_move_verdicts():
     assert robustness.view_changes(declared, run)[1] == {}
 
 
-# On this branch (issue 15) notebooks 02, 03, 07 and 08 stop at a verdict that the new evidence standard
-# (issue 11) refuses until the thread re-reviews are merged; the lead drops them from this set after merging.
-NOT_RUNNING_ON_THIS_BRANCH = {"02_deepseek_on_small_hardware", "03_huawei_vertical_integration",
-                              "07_industrial_leadership", "08_quotes_and_provenance"}
 WITH_VIEWS = [nb.stem for nb in runner.discover() if not nb.is_overview
               and any(p.role == "view" for p in nb.parameters())]
 
 
-@pytest.mark.parametrize("stem", [pytest.param(s, marks=pytest.mark.skip(reason="fails before its verdicts on this "
-                                                                       "branch until the re-reviews are merged"))
-                                  if s in NOT_RUNNING_ON_THIS_BRANCH else s for s in WITH_VIEWS])
+@pytest.mark.parametrize("stem", WITH_VIEWS)
 def test_changing_every_view_changes_no_verdict(scratch, stem):
     (nb,) = runner.select([stem])
     outcomes, done = [], []
