@@ -103,3 +103,15 @@ def override_dir(stdout: str, root: Path) -> Path:
     found = re.search(r"(\S*build/overrides/[0-9a-f]+)", stdout)
     assert found, f"the run does not say where its non-default results went:\n{stdout}"
     return (root / found.group(1)).resolve()
+
+
+def tiny(path, body: str, param: str = "x: int = 1  # a number (range: 0..30)"):
+    """A two-cell scratch notebook (a parameters cell, then ``body``) for runner, sweep and robustness tests."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell(param, metadata={"tags": ["parameters"]}),
+        nbformat.v4.new_code_cell(body)])
+    nb.metadata["kernelspec"] = {"name": "techduel", "display_name": "techduel", "language": "python"}
+    nb.metadata["techduel"] = {"thread": "test", "title": path.stem, "question": "?"}
+    nbformat.write(nb, path)

@@ -140,7 +140,7 @@ say("T3", "false" if k == "b" else "accurate")
 
 def test_robustness_end_to_end_writes_runs_tables_and_figure_and_a_rerun_is_served_by_the_cache(scratch):
     from conftest import cli
-    from test_sweep import tiny
+    from conftest import tiny
 
     tiny(scratch / "notebooks" / "15_tiny.ipynb", TINY_BODY, param=TINY_PARAMS)
     args = ("robustness", "15_tiny", "--points", "1", "--tolerance", "0.1", "--jobs", "1")

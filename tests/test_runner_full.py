@@ -11,19 +11,11 @@ import subprocess
 import sys
 import time
 
-import nbformat
 import pytest
 
-from conftest import cli
+from conftest import cli, tiny
 
 
-def tiny(path, body: str, param: str = "x: int = 1  # a number (range: 0..30)"):
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(param, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(body)])
-    nb.metadata["kernelspec"] = {"name": "techduel", "display_name": "techduel", "language": "python"}
-    nb.metadata["techduel"] = {"thread": "test", "title": path.stem, "question": "?"}
-    nbformat.write(nb, path)
 
 
 def table(stdout: str) -> dict[str, tuple[str, str]]:

@@ -4,20 +4,12 @@ from __future__ import annotations
 
 import csv
 
-import nbformat
 import pytest
 
-from conftest import REPO, cli
+from conftest import REPO, cli, tiny
 from techduel import params, sweep
 
 
-def tiny(path, body: str, param: str):
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell(param, metadata={"tags": ["parameters"]}),
-        nbformat.v4.new_code_cell(body)])
-    nb.metadata["kernelspec"] = {"name": "techduel", "display_name": "techduel", "language": "python"}
-    nb.metadata["techduel"] = {"thread": "test", "title": path.stem, "question": "?"}
-    nbformat.write(nb, path)
 
 
 def test_slug_is_distinct_stable_and_readable():

@@ -12,14 +12,21 @@ import sys
 from . import params, paths, runner
 
 
-def _jobs(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("--jobs must be at least 1")
-    return value
+def _whole(minimum: int, below: str):
+    """An argparse type: a whole number of at least ``minimum``; ``below`` says what is wrong otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(below)
+        return value
+    return parse
+
+
+_jobs = _whole(1, "--jobs must be at least 1")
+_count = _whole(0, "must be 0 or more")
 
 
 def _seconds(option: str):
@@ -37,15 +44,6 @@ def _seconds(option: str):
 def _limits(args) -> runner.Limits:
     return runner.Limits(cell=args.cell_timeout, notebook=args.notebook_timeout)
 
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError("must be 0 or more")
-    return value
 
 
 def main(argv: list[str] | None = None) -> int:
