@@ -76,9 +76,12 @@ def environment_hash() -> str:
     return hashlib.sha256((file_hash(lock) or "no-lock").encode() + sys.version.encode()).hexdigest()
 
 
-def static_key(notebook: Path, parameters: dict, lib_hash: str, env_hash: str) -> str:
-    """Everything known before the run: the notebook, its parameters, the code, the environment."""
+def static_key(notebook: Path, parameters: dict, lib_hash: str, env_hash: str, mode: str = "full") -> str:
+    """Everything known before the run: the notebook, its parameters, the code, the environment, and the run
+    mode (a ``verdicts`` run draws no figures, so it can never stand in for a full one)."""
     doc = {"notebook": file_hash(notebook), "parameters": parameters, "lib": lib_hash, "env": env_hash}
+    if mode != "full":
+        doc["mode"] = mode
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
 

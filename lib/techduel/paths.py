@@ -38,6 +38,19 @@ def article_path() -> Path:
     return root().parent / "shared" / "article" / "article.txt"
 
 
+MODES = ("full", "verdicts")
+
+
+def mode() -> str:
+    """How the running notebook is being executed: ``full`` (every figure and table rendered: the published
+    runs, JupyterLab, nbval) or ``verdicts`` (a robustness run, read only for its results and verdicts, so
+    figures and reader tables are not drawn). The runner sets ``TECHDUEL_MODE`` for the kernel."""
+    value = os.environ.get("TECHDUEL_MODE") or "full"
+    if value not in MODES:
+        raise ValueError(f"TECHDUEL_MODE={value!r}: must be one of {', '.join(MODES)}")
+    return value
+
+
 def resolve(path: str | os.PathLike) -> Path:
     """A path as given by a user or a parameter: absolute stays, relative is taken from the root."""
     p = Path(path)

@@ -65,6 +65,7 @@ class Job:
     failed_dir: Path
     label: str = ""
     committed: bool = False  # a canonical copy for the repository: outputs that vary by machine are dropped
+    mode: str = "full"  # "verdicts": a robustness run, figures and reader tables not drawn (paths.mode)
 
     @property
     def name(self) -> str:
@@ -318,6 +319,7 @@ def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=
     tmp = scratch / f"{job.output.stem}.{token}.ipynb"
     traced = scratch / f"{job.output.stem}.{token}.trace"
     os.environ["TECHDUEL_TRACE"] = str(traced)
+    os.environ["TECHDUEL_MODE"] = job.mode
     start = time.monotonic()
     try:
         engine(job, tmp, gate)
@@ -329,6 +331,7 @@ def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=
         os.replace(failure.copy, kept)
         return Outcome(job.name, "failed", time.monotonic() - start, failure.where, kept=str(kept))
     finally:
+        os.environ.pop("TECHDUEL_MODE", None)
         os.environ.pop("TECHDUEL_TRACE", None)  # leftovers stay in the scratch folder, which is removed
     job.output.parent.mkdir(parents=True, exist_ok=True)
     os.replace(tmp, job.output)
@@ -633,7 +636,7 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
     try:
         for index, stage in enumerate(stages):
             for job in stage:
-                key = cache.static_key(job.notebook.path, job.parameters, lib_hash, env_hash)
+                key = cache.static_key(job.notebook.path, job.parameters, lib_hash, env_hash, job.mode)
                 hit = not force and cache.hit(job.output, key)
                 if job.name in gated:
                     gate, _ = gated.pop(job.name)
@@ -649,7 +652,7 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
             if running and following and running + len(following) <= jobs:
                 for job in following:
                     gate = scratch / f"{job.output.stem}.gate"
-                    key = cache.static_key(job.notebook.path, job.parameters, lib_hash, env_hash)
+                    key = cache.static_key(job.notebook.path, job.parameters, lib_hash, env_hash, job.mode)
                     gated[job.name] = (gate, key)
                     submit(job, key, gate)
             settle({job.name for job in stage})

@@ -100,7 +100,9 @@ class ReaderTable:
             table = f"<details><summary>Show all {self.rows} rows{what}</summary>{table}</details>"
         return f'<div class="{CONTAINER}">{table}{link}</div>'
 
-    def _repr_html_(self) -> str:
+    def _repr_html_(self) -> str | None:
+        if paths.mode() == "verdicts":  # a robustness run is read for its verdicts only: the text repr will do
+            return None
         return self.to_html()
 
 
