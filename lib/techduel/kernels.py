@@ -56,10 +56,39 @@ def clear_stale_sockets() -> None:
             shutil.rmtree(entry, ignore_errors=True)
 
 
-def ipc_manager_class(base: str, gate: Path | None = None) -> type[AsyncKernelManager]:
-    """A kernel-manager class whose kernels put their sockets in a fresh folder below ``base``."""
+def zygote_provisioner_class(address: str):
+    """jupyter_client's local provisioner, with the kernel forked by the zygote at ``address`` instead of
+    started as a new interpreter (``techduel.zygote``). Everything else (connection file, environment,
+    signals, shutdown) is the local provisioner's. A kernel command the zygote cannot stand in for (another
+    interpreter), or a zygote that cannot answer, gets an ordinary kernel."""
+    from jupyter_client.provisioning.local_provisioner import LocalProvisioner
+
+    from . import zygote
+
+    class ZygoteProvisioner(LocalProvisioner):
+        async def launch_kernel(self, cmd, **kwargs):  # type: ignore[override]
+            if not zygote.same_interpreter(cmd):
+                return await super().launch_kernel(cmd, **kwargs)
+            try:
+                self.process = zygote.Child(address, cmd, dict(kwargs["env"]), str(kwargs.get("cwd") or os.getcwd()))
+            except zygote.Unavailable:
+                return await super().launch_kernel(cmd, **kwargs)
+            self.pid = self.pgid = self.process.pid  # the child leads its own process group, as launched kernels do
+            self.cwd = kwargs.get("cwd") or os.getcwd()
+            return self.connection_info
+
+    return ZygoteProvisioner
+
+
+def ipc_manager_class(base: str, gate: Path | None = None, zygote: str | None = None) -> type[AsyncKernelManager]:
+    """A kernel-manager class whose kernels put their sockets in a fresh folder below ``base``; with
+    ``zygote`` (an address), kernels are forked by that zygote."""
     # imported here: jupyter_client takes half a second, which a run the cache answers must not pay
+    import uuid
+
     from jupyter_client.manager import AsyncKernelManager
+
+    provisioner = zygote_provisioner_class(zygote) if zygote else None
 
     class IPCKernelManager(AsyncKernelManager):
         def __init__(self, **kwargs):
@@ -68,6 +97,12 @@ def ipc_manager_class(base: str, gate: Path | None = None) -> type[AsyncKernelMa
             kwargs.setdefault("ip", os.path.join(folder, "s"))
             kwargs.setdefault("connection_file", os.path.join(folder, "kernel.json"))  # goes with the folder
             super().__init__(**kwargs)
+
+        async def _async_pre_start_kernel(self, **kw):  # type: ignore[override]
+            if provisioner is not None and self.provisioner is None:
+                self.kernel_id = self.kernel_id or kw.pop("kernel_id", str(uuid.uuid4()))
+                self.provisioner = provisioner(kernel_id=self.kernel_id, kernel_spec=self.kernel_spec, parent=self)
+            return await super()._async_pre_start_kernel(**kw)
 
         async def _async_interrupt_kernel(self):  # type: ignore[override]
             # jupyter_client's shutdown_kernel first interrupts (SIGINT) in case the kernel is busy. Ours is

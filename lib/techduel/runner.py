@@ -35,6 +35,7 @@ from . import cache, files, params, paths, trace
 
 KERNEL = "techduel"
 OVERVIEW = "overview"
+KERNEL_MODES = ("zygote", "fresh")
 
 
 @dataclass(frozen=True)
@@ -261,10 +262,11 @@ class NotebookFailed(Exception):
 
 
 def papermill_engine(job: Job, into: Path, gate: Path | None, limits: Limits = Limits(),
-                     sockets: Path | None = None) -> None:
+                     sockets: Path | None = None, zygote: str | None = None) -> None:
     """Execute the notebook into ``into`` through papermill, on an IPC kernel, within ``limits``. Kernel
     sockets go in a folder of their own below ``sockets`` (the run's folder, which the runner removes
-    whatever happens to this worker)."""
+    whatever happens to this worker). With ``zygote`` (an address), the kernel is forked from a process that
+    has already imported the notebooks' libraries (``techduel.zygote``) instead of started from scratch."""
     import papermill as pm
 
     from . import kernels
@@ -276,7 +278,7 @@ def papermill_engine(job: Job, into: Path, gate: Path | None, limits: Limits = L
         pm.execute_notebook(str(nb.path), str(into), parameters=job.parameters, kernel_name=KERNEL,
                             cwd=str(nb.path.parent), progress_bar=False, log_output=False,
                             engine_name=_engine(), timeout_func=_Clock(limits),
-                            kernel_manager_class=kernels.ipc_manager_class(str(folder), gate))
+                            kernel_manager_class=kernels.ipc_manager_class(str(folder), gate, zygote))
     except kernels.GateClosed:
         raise
     except pm.PapermillExecutionError as exc:
@@ -587,23 +589,29 @@ def _death(code: int | None) -> str:
 
 
 def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = False, echo=print,
-               progress: bool | None = None, engine=papermill_engine, limits: Limits | None = None
-               ) -> list[Outcome]:
+               progress: bool | None = None, engine=papermill_engine, limits: Limits | None = None,
+               kernels: str | None = None) -> list[Outcome]:
     """Run stages in order; the jobs within a stage run concurrently. A failure never stops the others, nor
     does a worker that dies (``_Workers``); every cell and notebook runs within ``limits``.
 
+    Kernels are forked from a zygote that imported the notebooks' libraries once (``techduel.zygote``), or,
+    with ``kernels="fresh"`` (or ``TECHDUEL_KERNELS=fresh``), started from scratch as jupyter_client does.
     While a stage runs, spare workers start the next stage's kernels behind a gate (``techduel.kernels``),
-    so those kernels boot and import their libraries in parallel; the gate opens, or says skip when the
-    cache can serve the job, once the stage they wait for is done."""
+    so those kernels boot in parallel; the gate opens, or says skip when the cache can serve the job, once
+    the stage they wait for is done."""
     from functools import partial
 
-    from . import kernels
+    from . import kernels as kernel_managers
+    from . import zygote
 
+    kernels = kernels or os.environ.get("TECHDUEL_KERNELS") or "zygote"
+    if kernels not in KERNEL_MODES:
+        raise params.ParameterError(f"kernels={kernels!r} (TECHDUEL_KERNELS): must be one of {', '.join(KERNEL_MODES)}")
     jobs = max(1, jobs or os.cpu_count() or 1)
     lib_hash = cache.tree_hash(Path(__file__).parent)
     env_hash = cache.environment_hash()
     files.clear_stale()
-    kernels.clear_stale_sockets()
+    kernel_managers.clear_stale_sockets()
     scratch = files.temp_path("run")
     bar = _bar(sum(len(s) for s in stages), progress)
     outcomes: list[Outcome] = []
@@ -616,9 +624,14 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
         if workers is None:
             if engine is papermill_engine:
                 require_kernel()
+                address = None
+                if kernels == "zygote":  # started first: it imports while papermill does, in another process
+                    notebooks = sorted({j.notebook.path for stage in stages for j in stage})
+                    address = zygote.shared(notebooks, job.notebook.path.parent, lib_hash,
+                                            zygote.kernel_options(KERNEL)).address
                 _import_papermill()
-                sockets = kernels.socket_folder()
-                engine = partial(papermill_engine, limits=limits or Limits(), sockets=sockets)
+                sockets = kernel_managers.socket_folder()
+                engine = partial(papermill_engine, limits=limits or Limits(), sockets=sockets, zygote=address)
             workers = _Workers(jobs, (limits or Limits()).backstop())
         echo(f"  start  {job.name}" + (" (kernel warming up until its inputs are ready)" if gate else ""))
         workers.submit(job, (job, scratch, key, gate, engine))
