@@ -178,9 +178,10 @@ def test_an_interrupted_run_removes_its_socket_folders(scratch, temp):
 
 
 def test_a_killed_worker_fails_only_its_notebook_and_the_run_goes_on(scratch, temp):
-    # the kernel's parent is the worker: SIGKILL it, as the out-of-memory killer would
+    # the kernel's manager is the worker (JPY_PARENT_PID: its parent, or the zygote's client when the zygote
+    # forked the kernel): SIGKILL it, as the out-of-memory killer would
     tiny(scratch / "notebooks" / "15_victim.ipynb",
-         "import os, signal, time\nos.kill(os.getppid(), signal.SIGKILL)\ntime.sleep(10)")
+         "import os, signal, time\nos.kill(int(os.environ['JPY_PARENT_PID']), signal.SIGKILL)\ntime.sleep(10)")
     for stem in ("16_a", "17_b", "18_c"):
         tiny(scratch / "notebooks" / f"{stem}.ipynb", RECORD)
     done = techduel("run", "15_victim", "16_a", "17_b", "18_c", "00_overview", "--no-site", "--jobs", "2",

@@ -91,6 +91,17 @@ def resources() -> list[Resource]:
 def _read_descriptor(pkg: Path) -> dict:
     trace.note(pkg)
     try:
+        stat = pkg.stat()
+    except OSError as exc:
+        raise DataError(str(pkg), f"cannot read the descriptor: {exc}", rule="descriptor") from exc
+    return _parsed_descriptor(pkg, stat.st_mtime_ns, stat.st_size, stat.st_ino)
+
+
+@lru_cache(maxsize=64)
+def _parsed_descriptor(pkg: Path, _mtime_ns: int, _size: int, _inode: int) -> dict:
+    """A descriptor read and checked once per version of the file (every table lookup reads them all; a
+    notebook makes dozens). Shared between callers: read it, never change it."""
+    try:
         desc = json.loads(pkg.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(str(pkg), f"cannot read the descriptor: {exc}", rule="descriptor") from exc

@@ -69,8 +69,10 @@ def zygote_provisioner_class(address: str):
         async def launch_kernel(self, cmd, **kwargs):  # type: ignore[override]
             if not zygote.same_interpreter(cmd):
                 return await super().launch_kernel(cmd, **kwargs)
+            env = dict(kwargs["env"], JPY_PARENT_PID=str(os.getpid()))  # what jupyter_client's launch_kernel adds
             try:
-                self.process = zygote.Child(address, cmd, dict(kwargs["env"]), str(kwargs.get("cwd") or os.getcwd()))
+                self.process = zygote.Child(address, [os.path.expanduser(a) for a in cmd], env,
+                                            str(kwargs.get("cwd") or os.getcwd()))
             except zygote.Unavailable:
                 return await super().launch_kernel(cmd, **kwargs)
             self.pid = self.pgid = self.process.pid  # the child leads its own process group, as launched kernels do

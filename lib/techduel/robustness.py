@@ -105,10 +105,27 @@ def analyse(declared: list[params.Parameter], run: RunFn, points: int = 3, toler
             max_rounds: int = 8, max_extra: int = 64) -> Analysis:
     """Run the grid, then bisect every bracketed flip (at most ``max_rounds`` rounds and ``max_extra`` runs
     beyond the grid); return every run's labels and every claim's flips."""
+    return drive(steps(declared, points, tolerance, max_rounds, max_extra), run)
+
+
+def drive(gen, run: RunFn) -> Analysis:
+    """Answer each batch of runs a :func:`steps` generator asks for with ``run``, until it is done."""
+    try:
+        batch = next(gen)
+        while True:
+            batch = gen.send(run(batch))
+    except StopIteration as done:
+        return done.value
+
+
+def steps(declared: list[params.Parameter], points: int = 3, tolerance: float = 0.01, max_rounds: int = 8,
+          max_extra: int = 64):
+    """:func:`analyse` as a generator: it yields each batch of runs it needs (a list of override dicts) and is
+    sent their labels, so that the batches of several notebooks can run together (:func:`robustness`)."""
     runs, skipped = plan(declared, points)
     out = Analysis(skipped=skipped)
     by_name = {p.name: p for p in declared}
-    labels = dict(zip((_key(o) for _, _, o in runs), run([o for _, _, o in runs])))
+    labels = dict(zip((_key(o) for _, _, o in runs), (yield [o for _, _, o in runs])))
 
     def record(assumption, value, overrides):
         got = labels[_key(overrides)]
@@ -145,7 +162,7 @@ def analyse(declared: list[params.Parameter], run: RunFn, points: int = 3, toler
         if not todo:
             break
         out.extra_runs += len(todo)
-        for (k, overrides), got in zip(todo.items(), run(list(todo.values()))):
+        for (k, overrides), got in zip(todo.items(), (yield list(todo.values()))):
             labels[k] = got
             (name, value), = overrides.items()
             record(name, value, overrides)
@@ -287,26 +304,40 @@ def run_name(overrides: dict) -> str:
     return "defaults" if not overrides else sweep.slug(overrides)
 
 
+def jobs_for(nb, base: Path, overrides_list: list[dict]) -> list:
+    """The runner's jobs for a batch of one notebook's runs, kept in ``base/runs``: verdicts-only runs (no figure
+    or reader table drawn), never in the published set."""
+    from . import runner
+
+    return [runner.Job(nb, o, base / "runs" / f"{run_name(o)}.ipynb", base / "runs",
+                       label=f"{nb.stem}/{run_name(o)}", mode="verdicts") for o in overrides_list]
+
+
+def labels_of(jobs_: list, status: dict[str, str], done: list) -> list[Labels | None]:
+    """Each job's ``{claim: label}`` read back from its executed copy (None for a run that failed)."""
+    from . import claims
+
+    out: list[Labels | None] = []
+    for job in jobs_:
+        if status.get(job.name) == "ok" and job.output.exists():
+            v = claims.read_verdicts([job.output])
+            out.append(dict(zip(v["claim_id"], v["verdict"])))
+            done.append(job.parameters)
+        else:
+            out.append(None)
+    return out
+
+
 def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcomes: list, done: list) -> RunFn:
-    """The real ``run``: each override dict is a job of the cached, parallel runner, kept in ``base/runs``;
-    the labels are read back from the executed copies. ``outcomes`` and ``done`` collect what ran."""
-    from . import claims, runner
+    """The real ``run`` for one notebook: each override dict is a job of the cached, parallel runner; the labels
+    are read back from the executed copies. ``outcomes`` and ``done`` collect what ran."""
+    from . import runner
 
     def run(overrides_list: list[dict]) -> list[Labels | None]:
-        jobs_ = [runner.Job(nb, o, base / "runs" / f"{run_name(o)}.ipynb", base / "runs",
-                            label=f"{nb.stem}/{run_name(o)}") for o in overrides_list]
+        jobs_ = jobs_for(nb, base, overrides_list)
         got = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo)
         outcomes.extend(got)
-        status = {o.notebook: o.status for o in got}
-        out: list[Labels | None] = []
-        for job in jobs_:
-            if status.get(job.name) == "ok" and job.output.exists():
-                v = claims.read_verdicts([job.output])
-                out.append(dict(zip(v["claim_id"], v["verdict"])))
-                done.append(job.parameters)
-            else:
-                out.append(None)
-        return out
+        return labels_of(jobs_, {o.notebook: o.status for o in got}, done)
 
     return run
 
@@ -314,10 +345,12 @@ def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcome
 def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs: int | None = None,
                force: bool = False, echo=print) -> tuple[list, dict[str, Path]]:
     """Analyse the named thread notebooks (all when none); write each one's files under build/robustness/ and
-    the combined build/robustness.csv and build/robustness_summary.csv. Return (runner outcomes, files)."""
-    import pandas as pd
+    the combined build/robustness.csv and build/robustness_summary.csv. Return (runner outcomes, files).
 
-    from . import cache, files, paths, runner
+    The notebooks are analysed together: every notebook's grid runs go to the runner as one batch, then each
+    round of bisection of every notebook as one batch, so that the workers never wait on one notebook's
+    round while another notebook has runs to do."""
+    from . import paths, runner
 
     if points < 0 or not 0 < tolerance < 1:
         raise params.ParameterError("--points must be 0 or more and --tolerance between 0 and 1 (a share of "
@@ -326,36 +359,65 @@ def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs:
     if not notebooks:
         raise params.ParameterError("the overview judges no claim of its own; name a thread notebook")
     outcomes: list = []
-    written: dict[str, Path] = {}
-    lib_hash, env_hash = cache.tree_hash(Path(__file__).parent), cache.environment_hash()
+    bases = {nb.stem: paths.build_dir() / "robustness" / nb.stem for nb in notebooks}
+    done: dict[str, list[dict]] = {nb.stem: [] for nb in notebooks}
+    gens, pending, analyses = {}, {}, {}
     for nb in notebooks:
-        base = paths.build_dir() / "robustness" / nb.stem
         declared = nb.parameters()
-        done: list[dict] = []
         echo(f"robustness of {nb.stem}: {sum(p.role == 'assumption' for p in declared)} assumption(s)")
-        analysis = analyse(declared, notebook_runner(nb, base, jobs, force, echo, outcomes, done), points,
-                           tolerance)
-        records = pd.DataFrame([{"notebook": nb.stem, "claim": r["claim"], "assumption": r["assumption"],
-                                 "value": _show(r["value"]), "label": r["label"],
-                                 "run": f"runs/{run_name(r['overrides'])}.ipynb"} for r in analysis.records],
-                               columns=RECORD_COLUMNS)
-        rows = pd.DataFrame(summarise(analysis, declared, nb.stem, tolerance), columns=SUMMARY_COLUMNS)
-        written[f"{nb.stem}/robustness.csv"] = files.write_atomic(base / "robustness.csv", _csv(records))
-        written[f"{nb.stem}/summary.csv"] = files.write_atomic(base / "summary.csv", _csv(rows))
-        runs = [{"parameters": o, "key": cache.static_key(nb.path, o, lib_hash, env_hash),
-                 "output": f"runs/{run_name(o)}.ipynb"} for o in done]
-        written[f"{nb.stem}/runs.json"] = files.write_atomic(
-            base / "runs.json", json.dumps({"notebook": nb.stem, "points": points, "tolerance": tolerance,
-                                            "runs": runs}, indent=1, sort_keys=True, default=str))
-        fig = figure(analysis, declared, nb.stem, base)
-        if fig is not None:
-            written[f"{nb.stem}/figure"] = fig
-        if {} in analysis.failed:
-            echo(f"  {nb.stem}: the run at the defaults failed, so no claim could be analysed (see the failure below)")
-        for skipped in analysis.skipped:
-            echo(f"  skipped a run: {skipped}")
+        gens[nb.stem] = steps(declared, points, tolerance)
+        pending[nb.stem] = next(gens[nb.stem])
+    by_stem = {nb.stem: nb for nb in notebooks}
+    while pending:
+        batch = {stem: jobs_for(by_stem[stem], bases[stem], overrides) for stem, overrides in pending.items()}
+        got = runner.run_stages([[j for js in batch.values() for j in js]], jobs=jobs, force=force, echo=echo)
+        outcomes.extend(got)
+        status = {o.notebook: o.status for o in got}
+        answered = {stem: labels_of(js, status, done[stem]) for stem, js in batch.items()}
+        pending = {}
+        for stem, labels in answered.items():
+            try:
+                pending[stem] = gens[stem].send(labels)
+            except StopIteration as finished:
+                analyses[stem] = finished.value
+    written: dict[str, Path] = {}
+    for nb in notebooks:
+        written |= write(nb, analyses[nb.stem], bases[nb.stem], done[nb.stem], points, tolerance, echo)
     written |= combine()
     return outcomes, written
+
+
+def write(nb, analysis: Analysis, base: Path, done: list[dict], points: int, tolerance: float, echo
+          ) -> dict[str, Path]:
+    """One notebook's robustness files: every run's labels, the per-claim summary, the runs it rests on (for
+    :func:`current`), its figure."""
+    import pandas as pd
+
+    from . import cache, files
+
+    declared = nb.parameters()
+    lib_hash, env_hash = cache.tree_hash(Path(__file__).parent), cache.environment_hash()
+    written: dict[str, Path] = {}
+    records = pd.DataFrame([{"notebook": nb.stem, "claim": r["claim"], "assumption": r["assumption"],
+                             "value": _show(r["value"]), "label": r["label"],
+                             "run": f"runs/{run_name(r['overrides'])}.ipynb"} for r in analysis.records],
+                           columns=RECORD_COLUMNS)
+    rows = pd.DataFrame(summarise(analysis, declared, nb.stem, tolerance), columns=SUMMARY_COLUMNS)
+    written[f"{nb.stem}/robustness.csv"] = files.write_atomic(base / "robustness.csv", _csv(records))
+    written[f"{nb.stem}/summary.csv"] = files.write_atomic(base / "summary.csv", _csv(rows))
+    runs = [{"parameters": o, "key": cache.static_key(nb.path, o, lib_hash, env_hash, "verdicts"),
+             "output": f"runs/{run_name(o)}.ipynb"} for o in done]
+    written[f"{nb.stem}/runs.json"] = files.write_atomic(
+        base / "runs.json", json.dumps({"notebook": nb.stem, "points": points, "tolerance": tolerance,
+                                        "runs": runs}, indent=1, sort_keys=True, default=str))
+    fig = figure(analysis, declared, nb.stem, base)
+    if fig is not None:
+        written[f"{nb.stem}/figure"] = fig
+    if {} in analysis.failed:
+        echo(f"  {nb.stem}: the run at the defaults failed, so no claim could be analysed (see the failure below)")
+    for skipped in analysis.skipped:
+        echo(f"  skipped a run: {skipped}")
+    return written
 
 
 def combine() -> dict[str, Path]:
@@ -388,7 +450,7 @@ def current(stem: str) -> bool:
     nb_path = paths.notebooks_dir() / f"{stem}.ipynb"
     lib_hash, env_hash = cache.tree_hash(Path(__file__).parent), cache.environment_hash()
     return bool(doc.get("runs")) and all(
-        cache.static_key(nb_path, r["parameters"], lib_hash, env_hash) == r["key"]
+        cache.static_key(nb_path, r["parameters"], lib_hash, env_hash, "verdicts") == r["key"]
         and cache.hit(base / r["output"], r["key"]) for r in doc["runs"])
 
 

@@ -380,12 +380,13 @@ def _become_kernel(spec: dict, inherited: tuple, conn) -> None:
         os.close(devnull)
         os.environ.clear()
         os.environ.update(spec["env"])
-        os.environ["JPY_PARENT_PID"] = str(os.getppid())  # ipykernel exits if its parent changes
         _die_with(os.getppid())
         os.chdir(spec["cwd"])
         import ipykernel_launcher  # noqa: F401  (its file is what a launched kernel has as argv[0])
 
-        # ipykernel reads JPY_PARENT_PID when it is imported, which was in the zygote: say it again
+        # ipykernel takes its parent from JPY_PARENT_PID when it is imported, which was in the zygote. The
+        # environment keeps the manager's pid, as a launched kernel has it; the poller that ends the kernel
+        # when its parent goes watches the zygote, its real parent
         sys.argv = [ipykernel_launcher.__file__, *spec["args"], f"--IPKernelApp.parent_handle={os.getppid()}"]
         import random
 
