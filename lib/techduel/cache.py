@@ -2,9 +2,9 @@
 
 A run depends on: the notebook file, its parameters, the code in lib/, the locked environment (the lock
 file and the Python version) and every file the run actually read (traced through ``techduel.trace``:
-tables, descriptors, executed notebooks read back, the rows of a robustness summary a verdict box read). All are compared by content hash, never by time, so a
-``touch`` changes nothing and an edit always counts. The manifest also holds the hash of the output it
-vouches for; a missing or altered output is a miss.
+tables, descriptors, executed notebooks read back, the rows of a robustness summary a verdict box read).
+All are compared by content hash, never by time, so a ``touch`` changes nothing and an edit always counts.
+The manifest also holds the hash of the output it vouches for; a missing or altered output is a miss.
 
 Every path in a manifest is written relative to the repository root (files outside it stay absolute) and
 read back against the current root: a checkout copied or moved together with its ``build/`` then checks

@@ -2,7 +2,8 @@
 
 The runner points ``TECHDUEL_TRACE`` at a file before a kernel starts; every read through
 ``techduel.data`` (tables and descriptors) and every executed notebook read back by ``techduel.outputs``
-appends its path there (a verdict box reading its claim's rows of a robustness summary appends those rows). Outside a run the variable is unset and nothing is written.
+appends its path there (a verdict box that reads its claim's rows of a robustness summary appends those
+rows, ``rows:claim=ID:path``). Outside a run the variable is unset and nothing is written.
 """
 
 from __future__ import annotations
