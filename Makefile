@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: run test lab refresh site bench robustness lock clean
 
-run: $(STAMP)  ## execute every notebook into build/notebooks, collect results, render build/site
+run: $(STAMP)  ## robustness pass (cached), then every notebook into build/notebooks, collect results, render build/site
 	$(PY) -m techduel run
 
 test: $(STAMP)  ## unit tests, data validation, runner tests, nbval over notebooks/
@@ -15,15 +15,14 @@ test: $(STAMP)  ## unit tests, data validation, runner tests, nbval over noteboo
 lab: $(STAMP)  ## JupyterLab on notebooks/ with the project kernel
 	$(VENV)/bin/jupyter lab --notebook-dir=notebooks
 
-refresh: $(STAMP)  ## re-execute the committed notebooks in place (canonical outputs)
+refresh: $(STAMP)  ## write notebooks/robustness.csv from a robustness pass, then re-execute the committed notebooks in place
 	$(PY) -m techduel refresh
 
 site: $(STAMP)  ## render build/site from build/notebooks
 	$(PY) -m techduel site
 
-robustness: $(STAMP)  ## every assumption across its range; then verdicts.csv carries each claim's robustness
+robustness: $(STAMP)  ## the robustness pass alone (build/robustness*.csv, figures); `make run` does it first anyway
 	$(PY) -m techduel robustness
-	$(PY) -m techduel run
 
 bench: $(STAMP)  ## naive papermill loop vs the runner cold, warm and after one change; writes build/bench.json
 	$(PY) -m techduel bench

@@ -16,7 +16,7 @@ def results(root, stem, done):
 
 def test_training_cost_scales_with_rental_price_and_precision(scratch):
     stem = "01_deepseek_training_cost"
-    first = cli("run", stem, "--no-site", env_root=scratch)
+    first = cli("run", stem, "--no-site", "--no-robustness", env_root=scratch)
     assert first.returncode == 0
     base = results(scratch, stem, first)
     done = cli("run", stem, "--no-site", "-p", "rental_price=4", "-p", "precision=bf16", env_root=scratch)
@@ -42,7 +42,7 @@ def test_ownership_cost_falls_with_longer_amortisation(scratch):
 
 def test_small_hardware_bound_follows_bits_and_efficiency(scratch):
     stem = "02_deepseek_on_small_hardware"
-    first = cli("run", stem, "--no-site", env_root=scratch)
+    first = cli("run", stem, "--no-site", "--no-robustness", env_root=scratch)
     assert first.returncode == 0
     base = results(scratch, stem, first)
     done = cli("run", stem, "--no-site", "-p", "bits_per_weight=8", "-p", "bandwidth_efficiency=0.5",

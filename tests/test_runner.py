@@ -99,12 +99,12 @@ def _tiny(path, source):
 def test_a_failing_notebook_is_reported_kept_aside_and_does_not_stop_the_others(scratch):
     tiny = scratch / "notebooks" / "07_tiny.ipynb"
     _tiny(tiny, "from techduel import results\nresults.record('double', x * 2)")
-    assert cli("run", "07_tiny", "--no-site", env_root=scratch).returncode == 0
+    assert cli("run", "07_tiny", "--no-site", "--no-robustness", env_root=scratch).returncode == 0
     good = scratch / "build" / "notebooks" / "07_tiny.ipynb"
     good_bytes = good.read_bytes()
 
     _tiny(tiny, "raise RuntimeError('data went missing')")
-    done = cli("run", "07_tiny", "06_sanctions_timeline", "--no-site", env_root=scratch)
+    done = cli("run", "07_tiny", "06_sanctions_timeline", "--no-site", "--no-robustness", env_root=scratch)
     assert done.returncode == 1
     assert "FAILED 07_tiny: cell 2 (id " in done.stderr and "RuntimeError: data went missing" in done.stderr
     assert "07_tiny: no verdicts (it failed)" in done.stdout and "C045   false" in done.stdout
@@ -172,5 +172,5 @@ def test_run_ends_with_the_verdicts_it_produced_marked_with_its_overrides(scratc
         assert cells == [v["claim_id"], v["verdict"], v["strength"], "06_sanctions_timeline",
                          "start=2018-01-01"]
 
-    again = cli("run", "06_sanctions_timeline", "--no-site", env_root=scratch)  # defaults: nothing to mark
+    again = cli("run", "06_sanctions_timeline", "--no-site", "--no-robustness", env_root=scratch)  # defaults: nothing to mark
     assert "run with -p" not in again.stdout and "C045   false" in again.stdout

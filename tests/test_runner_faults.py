@@ -104,7 +104,7 @@ def test_a_kernel_of_another_checkout_is_refused_before_any_notebook_runs(scratc
         jupyter = _kernelspec(tmp_path / "jupyter", sys.executable, {"PYTHONPATH": str(other.parent)})
     else:  # another environment's interpreter
         jupyter = _kernelspec(tmp_path / "jupyter", str(Path(sys.base_prefix) / "bin" / "python3"))
-    done = techduel("run", "06_sanctions_timeline", "--no-site", "--jobs", "1",
+    done = techduel("run", "06_sanctions_timeline", "--no-site", "--no-robustness", "--jobs", "1",
                     env=_env(scratch, temp, JUPYTER_PATH=str(jupyter)))
     assert done.returncode == 2, done.stdout + done.stderr
     assert "-m ipykernel install --sys-prefix --name techduel" in done.stderr
@@ -134,7 +134,7 @@ def test_killing_the_runner_stops_its_workers_and_kernels_and_the_next_run_clean
     tiny(scratch / "notebooks" / "16_next.ipynb", RECORD)
     mark = uuid.uuid4().hex
     env = _env(scratch, temp, TECHDUEL_TEST_MARK=mark)
-    proc = subprocess.Popen([sys.executable, "-m", "techduel", "run", "15_slow", "16_next", "--no-site",
+    proc = subprocess.Popen([sys.executable, "-m", "techduel", "run", "15_slow", "16_next", "--no-site", "--no-robustness",
                              "--jobs", "1"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         assert wait_until(flag.exists, 60), "15_slow never started"
@@ -149,7 +149,7 @@ def test_killing_the_runner_stops_its_workers_and_kernels_and_the_next_run_clean
         for pid in marked(mark):
             os.kill(pid, signal.SIGKILL)
     left = socket_folders(temp)
-    again = techduel("run", "16_next", "--no-site", "--jobs", "1", env=env)
+    again = techduel("run", "16_next", "--no-site", "--no-robustness", "--jobs", "1", env=env)
     assert again.returncode == 0, again.stderr
     assert not [p for p in left if p.exists()]  # what the killed run left in the temp dir is gone
     assert socket_folders(temp) == []  # and the normal run removed its own
@@ -160,7 +160,7 @@ def test_an_interrupted_run_removes_its_socket_folders(scratch, temp):
     flag = scratch / "started"
     tiny(scratch / "notebooks" / "15_slow.ipynb",
          f"import pathlib, time\npathlib.Path({str(flag)!r}).touch()\ntime.sleep(30)")
-    proc = subprocess.Popen([sys.executable, "-m", "techduel", "run", "15_slow", "--no-site", "--jobs", "1"],
+    proc = subprocess.Popen([sys.executable, "-m", "techduel", "run", "15_slow", "--no-site", "--no-robustness", "--jobs", "1"],
                             env=_env(scratch, temp), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     try:
@@ -184,7 +184,7 @@ def test_a_killed_worker_fails_only_its_notebook_and_the_run_goes_on(scratch, te
          "import os, signal, time\nos.kill(int(os.environ['JPY_PARENT_PID']), signal.SIGKILL)\ntime.sleep(10)")
     for stem in ("16_a", "17_b", "18_c"):
         tiny(scratch / "notebooks" / f"{stem}.ipynb", RECORD)
-    done = techduel("run", "15_victim", "16_a", "17_b", "18_c", "00_overview", "--no-site", "--jobs", "2",
+    done = techduel("run", "15_victim", "16_a", "17_b", "18_c", "00_overview", "--no-site", "--no-robustness", "--jobs", "2",
                     env=_env(scratch, temp))
     assert done.returncode == 1, done.stdout + done.stderr
     assert "Traceback" not in done.stderr
@@ -207,7 +207,7 @@ def test_a_cell_that_never_returns_is_stopped_reported_and_kept(scratch, temp):
     tiny(scratch / "notebooks" / "16_fine.ipynb", RECORD)
     mark = uuid.uuid4().hex
     start = time.monotonic()
-    done = techduel("run", "15_hang", "16_fine", "--no-site", "--jobs", "2", "--cell-timeout", "3",
+    done = techduel("run", "15_hang", "16_fine", "--no-site", "--no-robustness", "--jobs", "2", "--cell-timeout", "3",
                     env=_env(scratch, temp, TECHDUEL_TEST_MARK=mark), timeout=120)
     assert time.monotonic() - start < 60
     assert done.returncode == 1, done.stdout + done.stderr
@@ -223,7 +223,7 @@ def test_a_cell_that_never_returns_is_stopped_reported_and_kept(scratch, temp):
 def test_a_notebook_over_its_time_limit_is_stopped_at_the_cell_it_reached(scratch, temp):
     tiny(scratch / "notebooks" / "15_long.ipynb", "import time\ntime.sleep(2)", "time.sleep(2)",
          "time.sleep(2)")
-    done = techduel("run", "15_long", "--no-site", "--jobs", "1", "--notebook-timeout", "3",
+    done = techduel("run", "15_long", "--no-site", "--no-robustness", "--jobs", "1", "--notebook-timeout", "3",
                     env=_env(scratch, temp), timeout=120)
     assert done.returncode == 1, done.stdout + done.stderr
     assert "FAILED 15_long: cell 3 (id " in done.stderr
@@ -261,7 +261,7 @@ def test_shutting_a_kernel_down_sends_it_no_interrupt(scratch, tmp_path, monkeyp
 def test_a_successful_run_prints_nothing_that_looks_like_an_error(scratch, temp):
     for stem in ("15_a", "16_b", "17_c"):
         tiny(scratch / "notebooks" / f"{stem}.ipynb", RECORD)
-    done = techduel("run", "15_a", "16_b", "17_c", "00_overview", "--no-site", "--jobs", "2",
+    done = techduel("run", "15_a", "16_b", "17_c", "00_overview", "--no-site", "--no-robustness", "--jobs", "2",
                     env=_env(scratch, temp))
     assert done.returncode == 0, done.stderr
     for word in ("ERROR", "KeyboardInterrupt", "Traceback", "Warning"):

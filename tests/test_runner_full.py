@@ -28,7 +28,7 @@ def table(stdout: str) -> dict[str, tuple[str, str]]:
 
 
 def test_cache_skips_what_did_not_change_and_reruns_what_did(scratch):
-    run = ("run", "06_sanctions_timeline", "00_overview", "--no-site")
+    run = ("run", "06_sanctions_timeline", "00_overview", "--no-site", "--no-robustness")
     first = cli(*run, env_root=scratch)
     assert first.returncode == 0, first.stderr
     assert table(first.stdout) == {"06_sanctions_timeline": ("ok", "miss"), "00_overview": ("ok", "miss")}
@@ -66,7 +66,7 @@ def test_independent_notebooks_run_at_the_same_time(scratch):
             "results.record('t0', t0)\nresults.record('t1', time.time())")
     tiny(scratch / "notebooks" / "11_a.ipynb", body)
     tiny(scratch / "notebooks" / "12_b.ipynb", body)
-    done = cli("run", "11_a", "12_b", "--no-site", "--jobs", "2", env_root=scratch)
+    done = cli("run", "11_a", "12_b", "--no-site", "--no-robustness", "--jobs", "2", env_root=scratch)
     assert done.returncode == 0, done.stderr
     res = json.loads((scratch / "build" / "results.json").read_text())
     a, b = res["11_a"], res["12_b"]
@@ -159,7 +159,7 @@ def _complete_files_only(build):
 def test_interrupted_run_leaves_no_half_written_file(scratch, sig):
     tiny(scratch / "notebooks" / "15_slow.ipynb", "import time\ntime.sleep(30)")
     env = dict(os.environ, TECHDUEL_ROOT=str(scratch), TECHDUEL_BUILD=str(scratch / "build"))
-    proc = subprocess.Popen([sys.executable, "-m", "techduel", "run", "--jobs", "2"], env=env, text=True,
+    proc = subprocess.Popen([sys.executable, "-m", "techduel", "run", "--no-robustness", "--jobs", "2"], env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True)
     deadline = time.time() + 60
     while time.time() < deadline and not (scratch / "build" / "notebooks" / "06_sanctions_timeline.ipynb").exists():
@@ -180,7 +180,7 @@ def test_interrupted_run_leaves_no_half_written_file(scratch, sig):
             time.sleep(0.2)
         assert not _group_alive(proc.pid), "the killed runner's workers are still running"
     (scratch / "notebooks" / "15_slow.ipynb").unlink()
-    again = cli("run", "--no-site", env_root=scratch)
+    again = cli("run", "--no-site", "--no-robustness", env_root=scratch)
     assert again.returncode == 0, again.stderr
     leftovers = [p for p in (scratch / ".build-tmp").iterdir()] if (scratch / ".build-tmp").exists() else []
     assert leftovers == []  # what the killed run left in the scratch folder is gone

@@ -284,3 +284,20 @@ def test_links_to_data_tables_point_at_the_same_file_from_the_site():
 
     body = site._local_links('<a href="../data/industry/byd_tesla.csv">CSV</a> <a href="06_x.ipynb#C046">C046</a>')
     assert 'href="../../data/industry/byd_tesla.csv"' in body and 'href="06_x.html#C046"' in body
+
+
+def test_scoreboard_shows_and_filters_each_verdicts_robustness(one_thread):
+    """06 ran with its robustness pass (`run` does it first): its verdicts hold, having no assumption to vary."""
+    index = (one_thread / "build" / "site" / "index.html").read_text(encoding="utf-8")
+    assert '<select name="robust" data-filter>' in index and '<option value="robust">robust</option>' in index
+    assert '<th scope="col"><button type="button">Robust?</button></th>' in index
+    judged = [r for r in re.findall(r'<tr data-thread="sanctions_timeline"[^>]*>', index) if "pending" not in r]
+    assert judged and all('data-robust="robust"' in r for r in judged)
+    assert ('<td data-label="Robust?" data-sort="robust" title="holds: the notebook has no assumption to vary">'
+            'robust</td>') in index
+    page = (one_thread / "build" / "site" / "06_sanctions_timeline.html").read_text(encoding="utf-8")
+    assert "Holds: the notebook has no assumption to vary" in page
+    overview = json.loads((one_thread / "build" / "notebooks" / "00_overview.ipynb").read_text(encoding="utf-8"))
+    (cell,) = [c for c in overview["cells"] if '"robust?"' in "".join(c["source"])]  # the scoreboard's claims table
+    shown = "".join("".join(o.get("data", {}).get("text/plain", "")) for o in cell["outputs"])
+    assert "Robust?" in shown and " robust " in shown.split("Robust?", 1)[1]

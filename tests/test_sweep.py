@@ -70,6 +70,10 @@ def test_a_sweep_table_shows_each_label_units_and_rounded_values_and_skips_flat_
 
 
 def test_a_sweep_of_a_thread_notebook_tabulates_its_verdicts(scratch):
+    # a committed summary that would call C045 robust: a sweep's runs are not the canonical inputs
+    (scratch / "notebooks" / "robustness.csv").write_text(
+        "notebook,claim,status,assumption,value,threshold,threshold_low,threshold_high,from_label,to_label,sentence\n"
+        "06_sanctions_timeline,C045,robust,,,,,,false,,holds across all assumptions\n", encoding="utf-8")
     done = cli("sweep", "06_sanctions_timeline", "start=2016-01-01,2024-01-01", "--jobs", "1",
                env_root=scratch)
     assert done.returncode == 0, done.stdout + done.stderr
@@ -82,6 +86,8 @@ def test_a_sweep_of_a_thread_notebook_tabulates_its_verdicts(scratch):
     for row, run in zip(rows, sorted((base / "runs").glob("*.ipynb"))):
         recorded = claims.read_verdicts([run]).set_index("claim_id")["verdict"]
         assert {c: row[f"{c}_label"] for c in recorded.index} == recorded.to_dict()
+        notes = set(claims.read_verdicts([run])["robustness_note"])
+        assert notes == {"not assessed for these parameters"}
     # the window changes what is shown, not the record the verdicts rest on: only that figure is drawn
     assert [p.name for p in base.glob("*.png")] == ["start__measures_shown.png"]
     assert "measures_shown (measures)" in (base / "start.md").read_text(encoding="utf-8")

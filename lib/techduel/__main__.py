@@ -68,6 +68,9 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     r.add_argument("-p", dest="overrides", action="append", default=[], metavar="name=value")
     r.add_argument("--no-site", action="store_true", help="skip rendering build/site")
+    r.add_argument("--no-robustness", action="store_true",
+                   help="skip the robustness pass that a canonical run does first (faster while developing); "
+                        "the verdict boxes of the notebooks that run then say 'robustness not assessed'")
     s = sub.add_parser("sweep", parents=[common, limits],
                        help="run one notebook over a grid of parameter values")
     s.add_argument("notebook")
@@ -82,6 +85,8 @@ def main(argv: list[str] | None = None) -> int:
                        help="re-execute the committed notebooks in place with default parameters")
     f.add_argument("notebooks", nargs="*", help="paths or stems; all when none")
     f.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1)
+    f.add_argument("--no-robustness", action="store_true",
+                   help="keep notebooks/robustness.csv as it is instead of writing it first from a robustness pass")
     sub.add_parser("site", help="render build/site from build/notebooks")
     sub.add_parser("bench", help="time the runner against a naive papermill loop; writes build/bench.json")
     args = ap.parse_args(argv)
@@ -112,11 +117,14 @@ def _dispatch(args) -> int:
         return 0
     if args.cmd == "run":
         build = runner.target(args.notebooks, args.overrides)
+        first, summary = [], None
+        if build == paths.build_dir() and not args.no_robustness:  # canonical: robustness first, cached
+            first, summary = _robustness_first(args.notebooks, args.jobs, args.force)
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force,
-                              limits=_limits(args))
+                              limits=_limits(args), robustness_summary=summary)
         print(runner.table(outcomes))
         print(_verdicts(outcomes, build / "notebooks", args.overrides))
-        code = runner.report(outcomes)
+        code = runner.report(first + outcomes)
         if not runner.executed(build / "notebooks"):
             print("  nothing collected: no notebook has run successfully yet", file=sys.stderr)
             return code
@@ -153,10 +161,19 @@ def _dispatch(args) -> int:
             print(f"  wrote {path}")
         return runner.report(outcomes)
     if args.cmd == "refresh":
+        first = []
+        if not args.no_robustness:  # the committed summary first: the refreshed boxes read it
+            from . import robustness_committed
+
+            first, summary = _robustness_first(args.notebooks, args.jobs, False)
+            if summary is not None:
+                stems = [nb.stem for nb in runner.choose(args.notebooks)[0] if not nb.is_overview]
+                for path in robustness_committed.write(stems):
+                    print(f"  wrote {runner.shown(path)}")
         outcomes = runner.refresh(args.notebooks, jobs=args.jobs, limits=_limits(args))
         print(runner.table(outcomes))
         print(_verdicts(outcomes, paths.notebooks_dir(), []))
-        return runner.report(outcomes)
+        return runner.report(first + outcomes)
     if args.cmd == "site":
         return _publish(site=True)
     if args.cmd == "bench":
@@ -164,6 +181,24 @@ def _dispatch(args) -> int:
 
         return bench.main()
     raise AssertionError(args.cmd)
+
+
+def _robustness_first(names: list[str], jobs: int, force: bool):
+    """The robustness pass of the thread notebooks named (all when none), through the cache, before they run:
+    (its outcomes, build/robustness_summary.csv), or ([], None) when no thread notebook is named. Its runs read
+    no summary (robustness_shown.reading(None)); cache hits are counted, not listed."""
+    from . import robustness, robustness_shown
+
+    stems = [nb.stem for nb in runner.choose(names)[0] if not nb.is_overview]
+    if not stems:
+        return [], None
+    quiet = lambda line: None if "cache hit" in line else print(line)  # noqa: E731
+    with robustness_shown.reading(None):
+        outcomes, written = robustness.robustness(stems, jobs=jobs, force=force, echo=quiet)
+    failed = sum(o.status == "failed" for o in outcomes)
+    print(f"  robustness: {len(outcomes)} runs ({sum(o.cache == 'hit' for o in outcomes)} from the cache, "
+          f"{failed} failed) -> {runner.shown(written['robustness_summary.csv'])}")
+    return outcomes, written["robustness_summary.csv"]
 
 
 def _verdicts(outcomes: list[runner.Outcome], folder, overrides: list[str]) -> str:

@@ -108,7 +108,7 @@ def main() -> int:
         if nb.is_overview:
             cmd += ["-p", "notebooks_dir", str(naive_out)]
         naive_cmds.append(cmd)
-    run_cmd = [sys.executable, "-m", "techduel", "run", "--no-site"]
+    run_cmd = [sys.executable, "-m", "techduel", "run", "--no-site", "--no-robustness"]  # the runner alone, as the naive loop
 
     print("benchmark: naive papermill loop, then the runner cold, warm and after one data change ...")
     naive = _timed("naive", naive_cmds, env)

@@ -28,7 +28,7 @@ def show(thread: str) -> None:
     led = led[led["thread"] == thread]
     _state["id"] = f"td-brief-{thread}"
     _state["rows"] = {r["claim_id"]: {"claim_id": r["claim_id"], "claim": r["claim"], "verdict": None,
-                                      "conclusion": "", "strength": ""} for _, r in led.iterrows()}
+                                      "conclusion": "", "strength": "", "robust": ""} for _, r in led.iterrows()}
     display(_bundle(), raw=True, display_id=_state["id"])
 
 
@@ -39,8 +39,17 @@ def record(payload: dict) -> None:
     from IPython.display import update_display
 
     row = _state["rows"][payload["claim_id"]]
-    row.update(verdict=payload["verdict"], conclusion=payload["conclusion"], strength=payload["strength"])
+    row.update(verdict=payload["verdict"], conclusion=payload["conclusion"], strength=payload["strength"],
+               robust=_marker(payload))
     update_display(_bundle(), raw=True, display_id=_state["id"])
+
+
+def _marker(payload: dict) -> str:
+    """A compact robustness marker ("robust", "depends on rental_price"); none when not assessed."""
+    from .robustness_shown import short
+
+    status = payload.get("robustness", "")
+    return short(status, payload.get("robustness_on", "")) if status in ("robust", "sensitive") else ""
 
 
 def _bundle() -> dict:
@@ -54,7 +63,8 @@ def _text(rows: list[dict]) -> str:
         if r["verdict"] is None:
             lines.append(f"{r['claim_id']}: (judged below) {r['claim']}")
         else:
-            lines.append(f"{r['claim_id']}: {r['verdict'].upper()} ({r['strength']}) {r['conclusion']}")
+            robust = f" [{r['robust']}]" if r.get("robust") else ""
+            lines.append(f"{r['claim_id']}: {r['verdict'].upper()} ({r['strength']}){robust} {r['conclusion']}")
     return "\n".join(lines)
 
 
@@ -71,6 +81,8 @@ def _html(rows: list[dict]) -> str:
         else:
             label, text, colour = e(r["verdict"]), e(r["conclusion"]), COLOURS[r["verdict"]]
         strength = f' <span class="td-strength">({e(r["strength"])})</span>' if r["strength"] else ""
+        if r.get("robust"):
+            strength += f' <span class="td-robust">[{e(r["robust"])}]</span>'
         items.append(f'<li><a href="#{cid}">{cid}</a> '
                      f'<span class="td-label" style="background:{colour};color:#000;padding:0 0.4em;'
                      f'border-radius:3px">{label}</span>{strength} {text}</li>')

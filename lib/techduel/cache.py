@@ -2,9 +2,9 @@
 
 A run depends on: the notebook file, its parameters, the code in lib/, the locked environment (the lock
 file and the Python version) and every file the run actually read (traced through ``techduel.trace``:
-tables, descriptors, executed notebooks read back). All are compared by content hash, never by time, so a
-``touch`` changes nothing and an edit always counts. The manifest also holds the hash of the output it
-vouches for; a missing or altered output is a miss.
+tables, descriptors, executed notebooks read back, the rows of a robustness summary a verdict box read).
+All are compared by content hash, never by time, so a ``touch`` changes nothing and an edit always counts.
+The manifest also holds the hash of the output it vouches for; a missing or altered output is a miss.
 
 Every path in a manifest is written relative to the repository root (files outside it stay absolute) and
 read back against the current root: a checkout copied or moved together with its ``build/`` then checks
@@ -33,6 +33,9 @@ def entry(path: str | os.PathLike) -> str:
     if text.startswith("glob:"):
         _, folder, pattern = text.split(":", 2)
         return f"glob:{entry(folder)}:{pattern}"
+    if text.startswith("rows:"):
+        _, selector, file = text.split(":", 2)
+        return f"rows:{selector}:{entry(file)}"
     absolute = Path(os.path.abspath(text))
     for base in (paths.root(), Path(os.path.realpath(paths.root()))):
         for candidate in (absolute, Path(os.path.realpath(absolute))):
@@ -48,6 +51,9 @@ def locate(key: str) -> str:
     if key.startswith("glob:"):
         _, folder, pattern = key.split(":", 2)
         return f"glob:{locate(folder)}:{pattern}"
+    if key.startswith("rows:"):
+        _, selector, file = key.split(":", 2)
+        return f"rows:{selector}:{locate(file)}"
     return key if Path(key).is_absolute() else str(paths.root() / key)
 
 
@@ -57,10 +63,33 @@ def file_hash(path: str | os.PathLike) -> str | None:
         _, folder, pattern = str(path).split(":", 2)
         names = sorted(p.name for p in Path(folder).glob(pattern))
         return hashlib.sha256("\n".join(names).encode()).hexdigest()
+    if str(path).startswith("rows:"):
+        _, selector, file = str(path).split(":", 2)
+        return rows_hash(file, *selector.split("=", 1))
     try:
         return hashlib.sha256(Path(path).read_bytes()).hexdigest()
     except (FileNotFoundError, IsADirectoryError):
         return None
+
+
+def rows_hash(path: str | os.PathLike, column: str, value: str) -> str | None:
+    """Hash of the header and the rows of a CSV whose ``column`` is ``value`` (a traced ``rows:`` read). No
+    such row and no such file hash alike: a summary that gains rows for other claims changes nothing here."""
+    import csv
+
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            table = list(csv.reader(f))
+    except FileNotFoundError:
+        table = []
+    except (IsADirectoryError, UnicodeDecodeError, csv.Error):
+        return None
+    if not table or column not in table[0]:
+        return hashlib.sha256(b"").hexdigest()
+    i = table[0].index(column)
+    rows = [r for r in table[1:] if len(r) > i and r[i] == value]
+    text = json.dumps([table[0], *rows]) if rows else ""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def tree_hash(folder: Path, suffixes=(".py", ".j2", ".json")) -> str:

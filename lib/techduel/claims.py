@@ -14,7 +14,7 @@ from os import PathLike
 
 import pandas as pd
 
-from . import brief, data, fmt, outputs
+from . import brief, data, fmt, outputs, robustness_shown
 from . import evidence as ev
 
 # label -> (rating on the ClaimReview scale, definition). Order is best to worst, unverifiable last.
@@ -214,7 +214,8 @@ def verdict(claim_id: str, label: str, reason: str, evidence: str | Sequence[str
                "rule_label": label, "strength": found.level, "strength_note": found.explain(),
                "parties": parties, "searched": " ".join(searched.split()),
                "readings": ev.check_readings(claim_id, label, readings),
-               "depends_on": row["depends_on"] if isinstance(row.get("depends_on"), str) else "", "as_of": as_of or ""}
+               "depends_on": row["depends_on"] if isinstance(row.get("depends_on"), str) else "", "as_of": as_of or "",
+               **robustness_shown.of(claim_id, final)}
     outputs.emit(outputs.VERDICT, payload, _text(payload), _html(payload))
     brief.record(payload)
     _CITED.update(dict.fromkeys([*sources, *context]))
@@ -260,6 +261,8 @@ def _text(p: dict) -> str:
         lines.append(f"Searched: {p['searched']}")
     if p.get("depends_on"):
         lines.append(f"Depends on: {p['depends_on']} (counted once on the scoreboard)")
+    if "robustness" in p:
+        lines.append(robustness_shown.text(p))
     lines += [f"Evidence: {e}" for e in p["evidence"]]
     lines.append(f"Sources: {', '.join(p['sources'])}")
     if p.get("context"):
@@ -296,6 +299,8 @@ def _html(p: dict) -> str:
         extra += f"<p><em>Searched:</em> {e(p['searched'])}</p>"
     if p.get("depends_on"):
         extra += f"<p><em>Depends on</em> {e(p['depends_on'])} (counted once on the scoreboard)</p>"
+    if "robustness" in p:
+        extra += robustness_shown.html_line(p)
     # tex2jax_ignore/mathjax_ignore: JupyterLab runs MathJax over HTML outputs; money ($2 ... $3) must stay text
     return (f'<div class="td-verdict tex2jax_ignore mathjax_ignore" id="{e(p["claim_id"])}" style="border-left:6px solid {colour};padding:0.4em 0.8em;'
             f'margin:0.5em 0;background:#fafafa">'
@@ -320,7 +325,11 @@ def read_verdicts(notebooks: Iterable[str | PathLike]) -> pd.DataFrame:
             rows.append({**p, "notebook": Path(nb).stem})
     cols = ["claim_id", "verdict", "rating", "conclusion", "reason", "evidence", "sources", "line", "thread",
             "claim", "notebook", "kind", "rule_label", "strength", "strength_note", "searched", "readings",
-            "context", "parties", "depends_on", "as_of"]
+            "context", "parties", "depends_on", "as_of", "robustness", "robustness_note", "robustness_on"]
+    for row in rows:  # a notebook executed before verdicts carried their robustness: not assessed
+        row.setdefault("robustness", robustness_shown.NOT_ASSESSED)
+        row.setdefault("robustness_note", "")
+        row.setdefault("robustness_on", "")
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -363,15 +372,20 @@ def check_caps(verdicts: pd.DataFrame) -> None:
 
 def scoreboard(verdicts: pd.DataFrame) -> pd.DataFrame:
     """Every ledger claim with its verdict (``pending`` where no notebook has judged it yet), the evidence
-    strength behind it, the scale it is rated on (``fact`` or ``forecast``) and whether it counts in a tally:
+    strength behind it, its robustness (``robust?``: robust, depends on X, not assessed), the scale it is rated
+    on (``fact`` or ``forecast``) and whether it counts in a tally:
     a claim that ``depends_on`` another (a dependent detail of one sentence) is listed but counted once, with
     the claim it depends on."""
     led = ledger()[["claim_id", "line", "thread", "claim", "kind", "depends_on"]]
-    v = verdicts.reindex(columns=["claim_id", "verdict", "conclusion", "notebook", "strength", "as_of"])
+    v = verdicts.reindex(columns=["claim_id", "verdict", "conclusion", "notebook", "strength", "as_of",
+                                  "robustness", "robustness_note", "robustness_on"])
     board = led.merge(v, on="claim_id", how="left")
     board["verdict"] = board["verdict"].fillna("pending")
-    for col in ("conclusion", "notebook", "strength", "depends_on", "as_of"):
+    for col in ("conclusion", "notebook", "strength", "depends_on", "as_of", "robustness", "robustness_note",
+                "robustness_on"):
         board[col] = [x if isinstance(x, str) else "" for x in board[col]]
+    board["robust?"] = [robustness_shown.short(s, on) if v != "pending" else "" for s, on, v in
+                        zip(board["robustness"], board["robustness_on"], board["verdict"])]
     board["scale"] = board["kind"].map(lambda k: "forecast" if k == "forecast" else "fact")
     board["counted"] = board["depends_on"] == ""
     return board

@@ -51,6 +51,19 @@ def mode() -> str:
     return value
 
 
+ROBUSTNESS_ENV = "TECHDUEL_ROBUSTNESS"
+
+
+def robustness_summary() -> Path | None:
+    """The robustness summary a verdict box reads: ``TECHDUEL_ROBUSTNESS`` when set (a path, relative to the
+    root or absolute; empty: none, "not assessed for these parameters"), else the committed summary of the
+    canonical inputs, notebooks/robustness.csv. The runner sets it for every run it starts."""
+    value = os.environ.get(ROBUSTNESS_ENV)
+    if value is None:
+        return notebooks_dir() / "robustness.csv"
+    return resolve(value) if value.strip() else None
+
+
 def resolve(path: str | os.PathLike) -> Path:
     """A path as given by a user or a parameter: absolute stays, relative is taken from the root."""
     p = Path(path)

@@ -730,12 +730,18 @@ def target(names: list[str], overrides: list[str]) -> Path:
 
 
 def run(names: list[str], overrides: list[str], out_dir: Path | None = None, jobs: int | None = None,
-        force: bool = False, echo=print, limits: Limits | None = None) -> list[Outcome]:
+        force: bool = False, echo=print, limits: Limits | None = None,
+        robustness_summary: Path | None = None) -> list[Outcome]:
     """Check everything first (bad input raises before any kernel starts), then run threads, then overview.
     Unreadable notebook files are reported as failed; the others run. Without ``out_dir``, a run with overrides
-    goes to its own folder (see :func:`target`)."""
+    goes to its own folder (see :func:`target`). The verdict boxes read ``robustness_summary`` (a canonical run
+    whose robustness pass just ran), else say "not assessed"; a run with overrides never reads one."""
+    from .robustness_shown import reading
+
     notebooks, unreadable = choose(names)
     plans = plan(notebooks, overrides)
+    if non_default(notebooks, plans):
+        robustness_summary = None
     if out_dir is None:
         build = target(names, overrides)
         out_dir = build / "notebooks"
@@ -748,8 +754,9 @@ def run(names: list[str], overrides: list[str], out_dir: Path | None = None, job
         if nb.is_overview and "notebooks_dir" in {x.name for x in nb.parameters()}:
             p.setdefault("notebooks_dir", os.path.relpath(out_dir, paths.root()))  # no absolute path in outputs
         stages[nb.is_overview].append(Job(nb, p, out_dir / nb.path.name, out_dir))
-    return _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs, force=force,
-                                                               echo=echo, limits=limits)
+    with reading(robustness_summary):
+        return _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs,
+                                                                   force=force, echo=echo, limits=limits)
 
 
 def _unreadable_outcomes(unreadable: list[Unreadable], echo) -> list[Outcome]:
@@ -762,14 +769,18 @@ def _unreadable_outcomes(unreadable: list[Unreadable], echo) -> list[Outcome]:
 def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print,
             limits: Limits | None = None) -> list[Outcome]:
     """Re-execute the committed notebooks (all, or those named) in place with their defaults (threads first,
-    overview last)."""
+    overview last); their verdict boxes read the committed robustness summary, notebooks/robustness.csv."""
+    from .robustness_committed import summary_path
+    from .robustness_shown import reading
+
     failed_dir = paths.build_dir() / "notebooks"
     stages: list[list[Job]] = [[], []]
     notebooks, unreadable = choose(names or [])
     for nb in notebooks:
         stages[nb.is_overview].append(Job(nb, {}, nb.path, failed_dir, committed=True))
-    outcomes = _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs,
-                                                                   force=True, echo=echo, limits=limits)
+    with reading(summary_path()):
+        outcomes = _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs,
+                                                                       force=True, echo=echo, limits=limits)
     for nb in select([]):  # a refresh is not a build: leave no cache manifests among the committed files
         cache.forget(nb.path)
     shutil.rmtree(paths.notebooks_dir() / ".cache", ignore_errors=True)
@@ -810,11 +821,9 @@ def collect(nb_dir: Path | None = None, build: Path | None = None, claimreview: 
     if claimreview:
         written["claimreview"] = build / "claimreview.jsonld"
     data_dir = paths.data_dir()
-    from . import robustness
-
     key = cache.inputs_key([*done, data_dir / "article.csv", data_dir / "claims.csv", data_dir / "sources.csv",
                             data_dir / "datapackage.json"], cache.tree_hash(Path(__file__).parent),
-                           date.today().isoformat(), robustness.state_key())
+                           date.today().isoformat())
     book = "collect" if build == paths.build_dir() else f"collect-{build.name}"
     if cache.fresh(book, key, list(written.values())):
         return written
@@ -825,8 +834,9 @@ def collect(nb_dir: Path | None = None, build: Path | None = None, claimreview: 
         all_results = {p.stem: results.read(p) for p in done}
         verdicts = claims.read_verdicts(done)
         claims.check_verdicts(verdicts)
-        table_ = robustness.annotate(verdicts.assign(sources=verdicts["sources"].map(";".join),
-                                                     evidence=verdicts["evidence"].map(" | ".join)))
+        # robustness and robustness_note: what each verdict box showed, with the numbers of its run
+        table_ = verdicts.assign(sources=verdicts["sources"].map(";".join),
+                                 evidence=verdicts["evidence"].map(" | ".join))
         cols = ["claim_id", "verdict", "strength", "conclusion", "reason", "searched", "rule_label", "kind",
                 "as_of", "depends_on", "notebook", "sources", "line", "thread", "claim", "evidence", "robustness",
                 "robustness_note"]

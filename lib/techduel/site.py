@@ -221,7 +221,7 @@ _BOARD_JS = """
 def _index(pages, verdicts, site: Path) -> str:
     """The index: the tally and the scoreboard first (what a reader came for), then the notebooks, the scales,
     the strength rule and the corrections log."""
-    from . import claims, evidence, overview
+    from . import claims, evidence, overview, robustness_shown
 
     e = html.escape
     art = runner.article()
@@ -278,19 +278,24 @@ def _index(pages, verdicts, site: Path) -> str:
         rank = claims.scale_for("forecast" if c["scale"] == "forecast" else "fact")
         order = list(rank).index(c["verdict"]) if c["verdict"] in rank else len(rank)
         strength_rank = list(evidence.STRENGTHS).index(c["strength"]) if c["strength"] in evidence.STRENGTHS else 99
+        robust = c["robustness"] if c["verdict"] != "pending" else ""
+        robust_note = f' title="{e(c["robustness_note"])}"' if c["robustness_note"] else ""
         claim_rows[c["scale"]].append(
-            f'<tr data-thread="{e(c["thread"])}" data-verdict="{e(c["verdict"])}" data-strength="{e(c["strength"])}">'
+            f'<tr data-thread="{e(c["thread"])}" data-verdict="{e(c["verdict"])}" data-strength="{e(c["strength"])}" '
+            f'data-robust="{e(robust)}">'
             f'<td data-label="Claim" data-sort="{cid}">{link}</td>'
             f'<td data-label="Line" data-sort="{int(c["line"])}">{int(c["line"])}</td>'
             f'<td data-label="Thread">{e(thread_name(c["thread"]))}</td>'
             f'<td data-label="Claim (our paraphrase)">{e(c["claim"])}{note}</td>'
             f'<td data-label="Verdict" data-sort="{order}">{chip(label)}{as_of}</td>'
             f'<td data-label="Evidence strength" data-sort="{strength_rank}">{e(c["strength"])}</td>'
+            f'<td data-label="Robust?" data-sort="{e(robust)}"{robust_note}>{e(c["robust?"])}</td>'
             f'<td data-label="Conclusion">{e(c["conclusion"])}</td></tr>')
 
     def claim_table(scale: str, caption: str) -> str:
         heads = "".join(f'<th scope="col"><button type="button">{h}</button></th>' for h in (
-            "Claim", "Line", "Thread", "Claim (our paraphrase)", "Verdict", "Evidence strength", "Conclusion"))
+            "Claim", "Line", "Thread", "Claim (our paraphrase)", "Verdict", "Evidence strength", "Robust?",
+            "Conclusion"))
         return (f'<table class="td-board" id="board-{scale}"><caption>{caption} '
                 f'<span id="board-{scale}-count" class="td-count"></span></caption>'
                 f'<thead><tr>{heads}</tr></thead><tbody>{"".join(claim_rows[scale])}</tbody></table>')
@@ -303,12 +308,15 @@ def _index(pages, verdicts, site: Path) -> str:
     threads = sorted(set(board["thread"]), key=thread_name)
     verdict_values = [v for v in [*claims.LABELS, *claims.FORECAST_LABELS, "pending"] if v in set(board["verdict"])]
     strength_values = [s for s in evidence.STRENGTHS if s in set(board["strength"])]
+    robust_values = [r for r in robustness_shown.STATUSES if r in set(board["robustness"])]
     sort_opts = "".join(f'<option value="{i}">{t}</option>' for i, t in (
-        (1, "article line"), (0, "claim id"), (2, "thread"), (4, "verdict"), (5, "evidence strength")))
+        (1, "article line"), (0, "claim id"), (2, "thread"), (4, "verdict"), (5, "evidence strength"),
+        (6, "robustness")))
     filters = (f'<form id="td-filter" class="td-filter">'
                f'{options("thread", [(t, thread_name(t)) for t in threads])}'
                f'{options("verdict", [(v, v) for v in verdict_values])}'
                f'{options("strength", [(s, s) for s in strength_values])}'
+               f'{options("robust", [(r, r) for r in robust_values])}'
                f'<button type="reset">Show all</button>'
                f'<label>Sort by <select name="sort">{sort_opts}</select></label></form>')
 
@@ -375,8 +383,10 @@ each. Claims are our paraphrases, located by the article's line number.</p>
 <ul class="td-totals">{''.join(totals)}</ul>
 <h2 id="scoreboard">Scoreboard: every checkable claim</h2>
 <p>Each verdict links to its full reasoning and shows the strength of the evidence it rests on; forecasts are
-rated on their own scale, as of the date shown. Sort by a column's heading; filter by thread, verdict or
-strength. Downloads: {downloads}</p>
+rated on their own scale, as of the date shown. Sort by a column's heading; filter by thread, verdict,
+strength. <em>Robust?</em> says whether the verdict holds across every assumption the notebook declares, each
+run across its range ("depends on X": hover for the threshold; the verdict box gives it in full), or "not
+assessed" when no robustness pass covers it. Downloads: {downloads}</p>
 {filters}
 {claim_table("fact", "Factual claims and presuppositions")}
 <h3>Forecasts</h3>

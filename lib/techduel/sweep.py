@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import claims, files, params, paths, plotting, report, results, runner
+from . import claims, files, params, paths, plotting, report, results, robustness_shown, runner
 
 
 def parse_axes(specs: list[str], declared: list[params.Parameter], notebook: str) -> dict[str, list]:
@@ -70,7 +70,8 @@ def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool 
         params.check_together(nb.parameters(), combo, f"{nb.stem}, combination {slug(combo)}")
     jobs_ = [runner.Job(nb, combo, base / "runs" / f"{slug(combo)}.ipynb", base / "runs", label=slug(combo))
              for combo in combos]
-    outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo, limits=limits)
+    with robustness_shown.reading(None):  # a sweep's runs are not the canonical inputs: "not assessed"
+        outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo, limits=limits)
     status = {o.notebook: o.status for o in outcomes}
     rows, units, claim_ids = [], {}, []
     for job, combo in zip(jobs_, combos):
