@@ -287,7 +287,8 @@ def run_name(overrides: dict) -> str:
     return "defaults" if not overrides else sweep.slug(overrides)
 
 
-def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcomes: list, done: list) -> RunFn:
+def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcomes: list, done: list,
+                    executor=None) -> RunFn:
     """The real ``run``: each override dict is a job of the cached, parallel runner, kept in ``base/runs``;
     the labels are read back from the executed copies. ``outcomes`` and ``done`` collect what ran."""
     from . import claims, runner
@@ -295,7 +296,7 @@ def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcome
     def run(overrides_list: list[dict]) -> list[Labels | None]:
         jobs_ = [runner.Job(nb, o, base / "runs" / f"{run_name(o)}.ipynb", base / "runs",
                             label=f"{nb.stem}/{run_name(o)}") for o in overrides_list]
-        got = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo)
+        got = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo, executor=executor)
         outcomes.extend(got)
         status = {o.notebook: o.status for o in got}
         out: list[Labels | None] = []
@@ -312,9 +313,10 @@ def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcome
 
 
 def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs: int | None = None,
-               force: bool = False, echo=print) -> tuple[list, dict[str, Path]]:
+               force: bool = False, echo=print, executor=None) -> tuple[list, dict[str, Path]]:
     """Analyse the named thread notebooks (all when none); write each one's files under build/robustness/ and
-    the combined build/robustness.csv and build/robustness_summary.csv. Return (runner outcomes, files)."""
+    the combined build/robustness.csv and build/robustness_summary.csv. Return (runner outcomes, files).
+    ``executor``: where the runs go (``techduel.executors``)."""
     import pandas as pd
 
     from . import cache, files, paths, runner
@@ -333,8 +335,8 @@ def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs:
         declared = nb.parameters()
         done: list[dict] = []
         echo(f"robustness of {nb.stem}: {sum(p.role == 'assumption' for p in declared)} assumption(s)")
-        analysis = analyse(declared, notebook_runner(nb, base, jobs, force, echo, outcomes, done), points,
-                           tolerance)
+        analysis = analyse(declared, notebook_runner(nb, base, jobs, force, echo, outcomes, done, executor),
+                           points, tolerance)
         records = pd.DataFrame([{"notebook": nb.stem, "claim": r["claim"], "assumption": r["assumption"],
                                  "value": _show(r["value"]), "label": r["label"],
                                  "run": f"runs/{run_name(r['overrides'])}.ipynb"} for r in analysis.records],
