@@ -169,3 +169,24 @@ def test_a_worker_that_sees_another_checkout_refuses_the_run_and_what_is_sent_pi
     assert f"sees the checkout at {root} (build {root / 'build'}), not {elsewhere}" in out.error
     assert f"TECHDUEL_ROOT={elsewhere}" in out.error
     assert not (root / "build").exists()  # refused before writing anything
+
+
+def test_a_robustness_pass_on_the_cluster_is_the_local_pass_served_from_the_cache(root):
+    body = ("from techduel import outputs\n"
+            "label = 'accurate' if x < 4.1 else 'mixed'\n"
+            "outputs.emit(outputs.VERDICT, {'claim_id': 'T1', 'verdict': label}, label)\n")
+    tiny(root / "notebooks" / "15_flip.ipynb", body, param="x: float = 2.0  # price (range: 0..10) (role: assumption)")
+    args = ("robustness", "15_flip", "--points", "0", "--tolerance", "0.2")
+    with cluster(root) as address:
+        done = cli(*args, "--executor", f"dask://{address}", env_root=root, timeout=240)
+    assert done.returncode == 0, done.stdout + done.stderr
+    runs = done.stdout.count("(on the executor)")
+    assert runs >= 4 and f"{runs} runs (0 from the cache, 0 failed)" in done.stdout  # bisection rounds too
+    summary = root / "build" / "robustness_summary.csv"
+    (t1,) = csv.DictReader(open(summary, encoding="utf-8"))
+    assert t1["status"] == "sensitive" and float(t1["threshold_low"]) < 4.1 <= float(t1["threshold_high"])
+    first = summary.read_bytes()
+    local = cli(*args, env_root=root, timeout=120)  # the same pass on this machine: nothing left to run
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert f"{runs} runs ({runs} from the cache, 0 failed)" in local.stdout
+    assert summary.read_bytes() == first
