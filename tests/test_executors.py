@@ -10,6 +10,7 @@ import pickle
 import shutil
 import socket
 import sys
+import time
 
 import psutil
 import pytest
@@ -164,10 +165,13 @@ def test_a_worker_that_sees_another_checkout_refuses_the_run_and_what_is_sent_pi
     engine = partial(runner.papermill_engine, limits=LIMITS)
     args = pickle.loads(pickle.dumps((job, tmp_path / "scratch", "key", None, engine)))  # plain pickle, no cloud
     elsewhere = tmp_path / "elsewhere"
-    out = executors._remote(args, str(elsewhere), str(elsewhere / "build"))
+    expected = executors.fingerprint() | {"checkout": str(elsewhere), "build folder": str(elsewhere / "build")}
+    out = executors._remote(args, expected)
     assert out.status == "failed" and out.notebook == "15_double"
-    assert f"sees the checkout at {root} (build {root / 'build'}), not {elsewhere}" in out.error
-    assert f"TECHDUEL_ROOT={elsewhere}" in out.error
+    assert f"its checkout {root}, not {elsewhere}; its build folder {root / 'build'}, not" in out.error
+    assert f"TECHDUEL_ROOT={elsewhere} and TECHDUEL_BUILD={elsewhere / 'build'}" in out.error
+    other_code = executors.fingerprint() | {"code (lib/techduel)": "0123456789ab"}
+    assert "its code (lib/techduel) " in executors._remote(args, other_code).error
     assert not (root / "build").exists()  # refused before writing anything
 
 
@@ -190,3 +194,44 @@ def test_a_robustness_pass_on_the_cluster_is_the_local_pass_served_from_the_cach
     assert local.returncode == 0, local.stdout + local.stderr
     assert f"{runs} runs ({runs} from the cache, 0 failed)" in local.stdout
     assert summary.read_bytes() == first
+
+
+def test_a_scheduler_without_workers_is_bad_input_naming_the_option():
+    with distributed.LocalCluster(n_workers=0, processes=True, host="127.0.0.1",
+                                  dashboard_address="127.0.0.1:0") as empty:
+        address = empty.scheduler_address.removeprefix("tcp://")
+        with pytest.raises(params.ParameterError, match=rf"--executor dask://{address}: the scheduler at "
+                                                        rf"tcp://{address} has no worker; start some"):
+            with executors.connect(f"dask://{address}", timeout=1):
+                pass
+
+
+def test_an_interrupted_pass_cancels_the_runs_still_queued(root, tmp_path):
+    """Leaving the loop early (Ctrl-C while it waits) cancels what the executor has not started."""
+    ran = []
+
+    def engine(job, into, gate):
+        ran.append(job.name)
+        time.sleep(0.3)
+        into.write_text(runner.Path(root / "notebooks" / "15_double.ipynb").read_text())
+
+    nb = runner.select(["15_double"])[0]
+    misses = [(runner.Job(nb, {"x": x}, root / "build" / f"{x}.ipynb", root / "build", label=f"x{x}"),
+               tmp_path / "scratch", f"key{x}") for x in range(4)]
+    with cf.ThreadPoolExecutor(max_workers=1) as pool:
+        outcomes = executors.run(pool, misses, engine, LIMITS, echo=quiet)
+        assert next(outcomes).status == "ok"
+        outcomes.close()
+    assert 1 <= len(ran) <= 2 and ran == ["x0", "x1"][:len(ran)]  # the last two never started
+    assert not (root / "build" / "3.ipynb").exists()
+
+
+def test_run_on_the_cluster_then_locally_is_served_from_the_cache(root):
+    with cluster(root, workers=1) as address:
+        done = cli("run", "15_double", "-p", "x=3", "--no-site", "--executor", f"dask://{address}", env_root=root,
+                   timeout=180)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "start  15_double (on the executor)" in done.stdout and "15_double (" in done.stdout
+    local = cli("run", "15_double", "-p", "x=3", "--no-site", env_root=root, timeout=120)
+    assert local.returncode == 0, local.stdout + local.stderr
+    assert "ok     15_double (0.0 s, cache hit)" in local.stdout

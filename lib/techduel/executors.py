@@ -22,7 +22,7 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import params, paths, runner
+from . import cache, params, paths, runner
 
 OPTION = "--executor"
 INSTALL = "install the dask extra: pip install 'techduel[dask]'"
@@ -89,12 +89,12 @@ def run(executor: cf.Executor, misses: list[tuple[runner.Job, Path, str]], engin
     go on. Kernels are not started early behind gates: a remote kernel cannot watch a local gate."""
     if engine is runner.papermill_engine:  # module-level function and its limits: it pickles
         engine = partial(runner.papermill_engine, limits=limits or runner.Limits())
-    here = (str(paths.root()), str(paths.build_dir()))
+    here = fingerprint()
     futures = {}
     try:
         for job, scratch, key in misses:
             echo(f"  start  {job.name} (on the executor)")
-            futures[executor.submit(_remote, (job, scratch, key, None, engine), *here)] = job
+            futures[executor.submit(_remote, (job, scratch, key, None, engine), here)] = job
         for future in cf.as_completed(futures):
             job = futures[future]
             try:
@@ -110,16 +110,25 @@ def run(executor: cf.Executor, misses: list[tuple[runner.Job, Path, str]], engin
 _one_at_a_time = threading.Lock()  # execute() sets the kernel's environment in os.environ: one job per process
 
 
-def _remote(args: tuple, root: str, build: str) -> runner.Outcome:
-    """One job, in a worker of the executor: refused unless the worker sees this checkout as the runner
-    does (the cache keys were computed there), otherwise executed as a local worker would."""
+def fingerprint() -> dict[str, str]:
+    """What a cache key computed in one process assumes of the process that runs the job: the same checkout
+    and build folder, the same code in lib/, the same locked environment and Python."""
+    return {"checkout": str(paths.root()), "build folder": str(paths.build_dir()),
+            "code (lib/techduel)": cache.tree_hash(Path(runner.__file__).parent)[:12],
+            "environment (lock and Python)": cache.environment_hash()[:12]}
+
+
+def _remote(args: tuple, expected: dict[str, str]) -> runner.Outcome:
+    """One job, in a worker of the executor: refused unless the worker is where the runner computed the
+    cache key (``fingerprint``), otherwise executed as a local worker would."""
     job = args[0]
-    theirs = (str(paths.root()), str(paths.build_dir()))
-    if theirs != (root, build) or not job.notebook.path.is_file():
+    theirs = fingerprint()
+    differ = [f"{what} {theirs[what]}, not {want}" for what, want in expected.items() if theirs.get(what) != want]
+    if differ:
         return runner.Outcome(job.name, "failed", 0.0, (
-            f"the worker on {socket.gethostname()} sees the checkout at {theirs[0]} (build {theirs[1]}), not "
-            f"{root} (build {build}); start it from the same checkout at the same path, or with "
-            f"TECHDUEL_ROOT={root} and TECHDUEL_BUILD={build}"))
+            f"the worker on {socket.gethostname()} does not share this checkout: its {'; its '.join(differ)}. "
+            f"Start it from the same checkout at the same path (or with TECHDUEL_ROOT={expected['checkout']} "
+            f"and TECHDUEL_BUILD={expected['build folder']}), in the same environment"))
     try:
         runner.require_kernel()
         runner._import_papermill()
