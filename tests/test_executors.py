@@ -20,7 +20,7 @@ from techduel import executors, params, paths, runner, sweep
 
 distributed = pytest.importorskip("distributed")  # in requirements.lock, so CI always runs these
 
-LIMITS = runner.Limits(cell=60.0, notebook=90.0)  # tiny notebooks: a hang fails the test instead of stalling it
+LIMITS = runner.Limits(cell=60.0, notebook=90.0)  # tiny notebooks: a hang fails the test, never stalls it
 
 
 def quiet(*_args) -> None:
@@ -34,8 +34,9 @@ def root(tmp_path, monkeypatch):
     root = tmp_path / "repo"
     shutil.copytree(REPO / "data", root / "data")
     (root / "notebooks").mkdir()
-    tiny(root / "notebooks" / "15_double.ipynb", "from techduel import results\nresults.record('y', x * 2, 'm')")
-    tiny(root / "notebooks" / "15_broken.ipynb", "from techduel import results\nresults.record('y', 6 / (x - 2))")
+    record = "from techduel import results\nresults.record"
+    tiny(root / "notebooks" / "15_double.ipynb", f"{record}('y', x * 2, 'm')")
+    tiny(root / "notebooks" / "15_broken.ipynb", f"{record}('y', 6 / (x - 2))")
     monkeypatch.setenv("TECHDUEL_ROOT", str(root))
     monkeypatch.setenv("TECHDUEL_BUILD", str(root / "build"))
     return root
@@ -116,7 +117,8 @@ def test_a_run_failing_on_the_cluster_is_reported_with_its_cell_and_the_others_f
     assert [float(r["y"]) for r in rows if r["y"]] == [-6.0, 6.0]
     failed = sweep.slug({"x": 2})
     assert f"FAILED {failed}: cell 2 (id " in done.stderr and "raised ZeroDivisionError" in done.stderr
-    assert (base / "runs" / f"{failed}.failed.ipynb").exists() and not (base / "runs" / f"{failed}.ipynb").exists()
+    assert (base / "runs" / f"{failed}.failed.ipynb").exists()
+    assert not (base / "runs" / f"{failed}.ipynb").exists()
 
 
 @pytest.mark.parametrize("value, message", [
@@ -152,7 +154,8 @@ def test_an_unreachable_scheduler_is_bad_input_naming_the_option():
 
 def test_without_distributed_the_error_says_to_install_the_extra(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)  # as on an install without the extra
-    with pytest.raises(params.ParameterError, match=r"install the dask extra: pip install 'techduel\[dask\]'"):
+    with pytest.raises(params.ParameterError,
+                       match=r"install the dask extra: pip install 'techduel\[dask\]'"):
         with executors.connect("dask://127.0.0.1:8786"):
             pass
 
@@ -163,9 +166,10 @@ def test_a_worker_that_sees_another_checkout_refuses_the_run_and_what_is_sent_pi
     from functools import partial
 
     engine = partial(runner.papermill_engine, limits=LIMITS)
-    args = pickle.loads(pickle.dumps((job, tmp_path / "scratch", "key", None, engine)))  # plain pickle, no cloud
+    args = pickle.loads(pickle.dumps((job, tmp_path / "scratch", "key", None, engine)))  # plain pickle
     elsewhere = tmp_path / "elsewhere"
-    expected = executors.fingerprint() | {"checkout": str(elsewhere), "build folder": str(elsewhere / "build")}
+    expected = executors.fingerprint() | {"checkout": str(elsewhere),
+                                          "build folder": str(elsewhere / "build")}
     out = executors._remote(args, expected)
     assert out.status == "failed" and out.notebook == "15_double"
     assert f"its checkout {root}, not {elsewhere}; its build folder {root / 'build'}, not" in out.error
@@ -179,7 +183,8 @@ def test_a_robustness_pass_on_the_cluster_is_the_local_pass_served_from_the_cach
     body = ("from techduel import outputs\n"
             "label = 'accurate' if x < 4.1 else 'mixed'\n"
             "outputs.emit(outputs.VERDICT, {'claim_id': 'T1', 'verdict': label}, label)\n")
-    tiny(root / "notebooks" / "15_flip.ipynb", body, param="x: float = 2.0  # price (range: 0..10) (role: assumption)")
+    tiny(root / "notebooks" / "15_flip.ipynb", body,
+         param="x: float = 2.0  # price (range: 0..10) (role: assumption)")
     args = ("robustness", "15_flip", "--points", "0", "--tolerance", "0.2")
     with cluster(root) as address:
         done = cli(*args, "--executor", f"dask://{address}", env_root=root, timeout=240)
@@ -228,8 +233,8 @@ def test_an_interrupted_pass_cancels_the_runs_still_queued(root, tmp_path):
 
 def test_run_on_the_cluster_then_locally_is_served_from_the_cache(root):
     with cluster(root, workers=1) as address:
-        done = cli("run", "15_double", "-p", "x=3", "--no-site", "--executor", f"dask://{address}", env_root=root,
-                   timeout=180)
+        done = cli("run", "15_double", "-p", "x=3", "--no-site", "--executor", f"dask://{address}",
+                   env_root=root, timeout=180)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "start  15_double (on the executor)" in done.stdout and "15_double (" in done.stdout
     local = cli("run", "15_double", "-p", "x=3", "--no-site", env_root=root, timeout=120)

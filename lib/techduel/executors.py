@@ -41,7 +41,8 @@ def parse(text: str | None) -> str | None:
     except ValueError:
         port = None
     if not parts.hostname or port is None or port == 0 or parts.path or parts.query or parts.fragment:
-        raise params.ParameterError(f"{OPTION} {text}: needs a host and a port (1-65535) and nothing else; {shape}")
+        raise params.ParameterError(f"{OPTION} {text}: needs a host and a port (1-65535) and nothing else; "
+                                    f"{shape}")
     host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
     return f"tcp://{host}:{port}"
 
@@ -100,14 +101,15 @@ def run(executor: cf.Executor, misses: list[tuple[runner.Job, Path, str]], engin
             try:
                 yield future.result()
             except Exception as exc:  # it never returned: a worker lost, cancelled, the client closed
-                yield runner.Outcome(job.name, "failed", 0.0, f"on the executor: {type(exc).__name__}: {exc}; "
-                                                               f"no executed copy was kept")
+                why = f"on the executor: {type(exc).__name__}: {exc}; no executed copy was kept"
+                yield runner.Outcome(job.name, "failed", 0.0, why)
     finally:
         for future in futures:
             future.cancel()  # an interrupted run leaves nothing queued; a notebook already running finishes
 
 
-_one_at_a_time = threading.Lock()  # execute() sets the kernel's environment in os.environ: one job per process
+# execute() sets the kernel's environment in os.environ, so a worker process runs one job at a time
+_one_at_a_time = threading.Lock()
 
 
 def fingerprint() -> dict[str, str]:
@@ -123,10 +125,12 @@ def _remote(args: tuple, expected: dict[str, str]) -> runner.Outcome:
     cache key (``fingerprint``), otherwise executed as a local worker would."""
     job = args[0]
     theirs = fingerprint()
-    differ = [f"{what} {theirs[what]}, not {want}" for what, want in expected.items() if theirs.get(what) != want]
+    differ = [f"{what} {theirs[what]}, not {want}" for what, want in expected.items()
+              if theirs.get(what) != want]
     if differ:
         return runner.Outcome(job.name, "failed", 0.0, (
-            f"the worker on {socket.gethostname()} does not share this checkout: its {'; its '.join(differ)}. "
+            f"the worker on {socket.gethostname()} does not share this checkout: "
+            f"its {'; its '.join(differ)}. "
             f"Start it from the same checkout at the same path (or with TECHDUEL_ROOT={expected['checkout']} "
             f"and TECHDUEL_BUILD={expected['build folder']}), in the same environment"))
     try:
