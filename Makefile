@@ -37,7 +37,7 @@ $(STAMP): requirements.lock pyproject.toml
 
 lock:  ## regenerate requirements.lock from pyproject.toml in a scratch venv (needs the network)
 	rm -rf .lockvenv && $(PYTHON) -m venv .lockvenv
-	.lockvenv/bin/pip install --quiet --disable-pip-version-check ".[test]"
+	.lockvenv/bin/pip install --quiet --disable-pip-version-check ".[test,dask]"
 	.lockvenv/bin/pip freeze --exclude-editable --exclude techduel | sed '/^techduel/d' > requirements.lock.new
 	{ echo "# Exact versions for every install (pip path, CI, environment.yml). Regenerate with: make lock"; cat requirements.lock.new; } > requirements.lock
 	rm -rf .lockvenv requirements.lock.new

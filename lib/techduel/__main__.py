@@ -56,6 +56,9 @@ def main(argv: list[str] | None = None) -> int:
     common.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
                         help="notebooks run at once (default: the number of cores)")
     common.add_argument("--force", action="store_true", help="rerun even what the cache could serve")
+    common.add_argument("--executor", default="local", metavar="local|dask://HOST:PORT",
+                        help="where the runs the cache cannot serve go: this machine's worker processes "
+                             "(default) or an existing Dask cluster sharing this checkout (the dask extra)")
     limits = argparse.ArgumentParser(add_help=False)
     limits.add_argument("--cell-timeout", type=_seconds("--cell-timeout"), default=runner.Limits.cell,
                         metavar="SECONDS", help="stop a cell that runs longer (default: %(default)g)")
@@ -91,7 +94,13 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("bench", help="time the runner against a naive papermill loop; writes build/bench.json")
     args = ap.parse_args(argv)
     try:
-        return _dispatch(args)
+        if getattr(args, "executor", None) is None:
+            return _dispatch(args)
+        from . import executors
+
+        with executors.connect(args.executor) as executor:
+            args.executor = executor  # None: the local worker processes
+            return _dispatch(args)
     except params.ParameterError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -121,7 +130,7 @@ def _dispatch(args) -> int:
         if build == paths.build_dir() and not args.no_robustness:  # canonical: robustness first, cached
             first, summary = _robustness_first(args.notebooks, args.jobs, args.force)
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force,
-                              limits=_limits(args), robustness_summary=summary)
+                              limits=_limits(args), robustness_summary=summary, executor=args.executor)
         print(runner.table(outcomes))
         print(_verdicts(outcomes, build / "notebooks", args.overrides))
         code = runner.report(first + outcomes)
@@ -141,7 +150,7 @@ def _dispatch(args) -> int:
         from . import sweep
 
         outcomes, csv_path, figures = sweep.sweep(args.notebook, args.axes, jobs=args.jobs, force=args.force,
-                                                  limits=_limits(args))
+                                                  limits=_limits(args), executor=args.executor)
         print(runner.table(outcomes))
         print()
         print(csv_path.with_suffix(".md").read_text(encoding="utf-8").rstrip())
@@ -153,7 +162,7 @@ def _dispatch(args) -> int:
         from . import robustness
 
         outcomes, written = robustness.robustness(args.notebooks, points=args.points, tolerance=args.tolerance,
-                                                  jobs=args.jobs, force=args.force)
+                                                  jobs=args.jobs, force=args.force, executor=args.executor)
         failed = [o for o in outcomes if o.status == "failed"]
         print(f"  {len(outcomes)} runs ({sum(o.cache == 'hit' for o in outcomes)} from the cache, "
               f"{len(failed)} failed)")

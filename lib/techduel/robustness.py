@@ -328,14 +328,15 @@ def labels_of(jobs_: list, status: dict[str, str], done: list) -> list[Labels | 
     return out
 
 
-def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcomes: list, done: list) -> RunFn:
+def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcomes: list, done: list,
+                    executor=None) -> RunFn:
     """The real ``run`` for one notebook: each override dict is a job of the cached, parallel runner; the labels
     are read back from the executed copies. ``outcomes`` and ``done`` collect what ran."""
     from . import runner
 
     def run(overrides_list: list[dict]) -> list[Labels | None]:
         jobs_ = jobs_for(nb, base, overrides_list)
-        got = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo)
+        got = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo, executor=executor)
         outcomes.extend(got)
         return labels_of(jobs_, {o.notebook: o.status for o in got}, done)
 
@@ -343,13 +344,13 @@ def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcome
 
 
 def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs: int | None = None,
-               force: bool = False, echo=print) -> tuple[list, dict[str, Path]]:
+               force: bool = False, echo=print, executor=None) -> tuple[list, dict[str, Path]]:
     """Analyse the named thread notebooks (all when none); write each one's files under build/robustness/ and
     the combined build/robustness.csv and build/robustness_summary.csv. Return (runner outcomes, files).
 
     The notebooks are analysed together: every notebook's grid runs go to the runner as one batch, then each
     round of bisection of every notebook as one batch, so that the workers never wait on one notebook's
-    round while another notebook has runs to do."""
+    round while another notebook has runs to do. ``executor``: where the runs go (``techduel.executors``)."""
     from . import paths, runner
 
     if points < 0 or not 0 < tolerance < 1:
@@ -370,7 +371,8 @@ def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs:
     by_stem = {nb.stem: nb for nb in notebooks}
     while pending:
         batch = {stem: jobs_for(by_stem[stem], bases[stem], overrides) for stem, overrides in pending.items()}
-        got = runner.run_stages([[j for js in batch.values() for j in js]], jobs=jobs, force=force, echo=echo)
+        got = runner.run_stages([[j for js in batch.values() for j in js]], jobs=jobs, force=force, echo=echo,
+                                executor=executor)
         outcomes.extend(got)
         status = {o.notebook: o.status for o in got}
         answered = {stem: labels_of(js, status, done[stem]) for stem, js in batch.items()}

@@ -590,7 +590,7 @@ def _death(code: int | None) -> str:
 
 def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = False, echo=print,
                progress: bool | None = None, engine=papermill_engine, limits: Limits | None = None,
-               kernels: str | None = None) -> list[Outcome]:
+               kernels: str | None = None, executor=None) -> list[Outcome]:
     """Run stages in order; the jobs within a stage run concurrently. A failure never stops the others, nor
     does a worker that dies (``_Workers``); every cell and notebook runs within ``limits``.
 
@@ -598,7 +598,10 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
     with ``kernels="fresh"`` (or ``TECHDUEL_KERNELS=fresh``), started from scratch as jupyter_client does.
     While a stage runs, spare workers start the next stage's kernels behind a gate (``techduel.kernels``),
     so those kernels boot in parallel; the gate opens, or says skip when the cache can serve the job, once
-    the stage they wait for is done."""
+    the stage they wait for is done.
+
+    With an ``executor`` (``techduel.executors``: a Dask cluster, say), the misses of each stage run there
+    instead, no kernel is started early, and the cache and outputs are the same."""
     from functools import partial
 
     from . import kernels as kernel_managers
@@ -618,6 +621,7 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
     workers: _Workers | None = None
     sockets: Path | None = None
     gated: dict[str, tuple[Path, str]] = {}  # job name -> (gate file, key) for kernels started early
+    remote: list[tuple[Job, Path, str]] = []  # a stage's misses for the executor
 
     def submit(job: Job, key: str, gate: Path | None = None) -> None:
         nonlocal workers, sockets, engine
@@ -658,8 +662,19 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
                 elif hit:
                     outcomes.append(Outcome(job.name, "ok", 0.0, cache="hit"))
                     _report(echo, bar, outcomes[-1])
+                elif executor is not None:
+                    remote.append((job, scratch, key))
                 else:
                     submit(job, key)
+            if executor is not None:
+                from . import executors
+
+                for outcome in executors.run(executor, remote, engine, limits, echo):
+                    outcome.cache = "off" if force else "miss"
+                    outcomes.append(outcome)
+                    _report(echo, bar, outcome)
+                remote.clear()
+                continue
             following = stages[index + 1] if index + 1 < len(stages) else []
             running = len(workers) if workers is not None else 0
             if running and following and running + len(following) <= jobs:
@@ -731,7 +746,7 @@ def target(names: list[str], overrides: list[str]) -> Path:
 
 def run(names: list[str], overrides: list[str], out_dir: Path | None = None, jobs: int | None = None,
         force: bool = False, echo=print, limits: Limits | None = None,
-        robustness_summary: Path | None = None) -> list[Outcome]:
+        robustness_summary: Path | None = None, executor=None) -> list[Outcome]:
     """Check everything first (bad input raises before any kernel starts), then run threads, then overview.
     Unreadable notebook files are reported as failed; the others run. Without ``out_dir``, a run with overrides
     goes to its own folder (see :func:`target`). The verdict boxes read ``robustness_summary`` (a canonical run
@@ -756,7 +771,8 @@ def run(names: list[str], overrides: list[str], out_dir: Path | None = None, job
         stages[nb.is_overview].append(Job(nb, p, out_dir / nb.path.name, out_dir))
     with reading(robustness_summary):
         return _unreadable_outcomes(unreadable, echo) + run_stages([s for s in stages if s], jobs=jobs,
-                                                                   force=force, echo=echo, limits=limits)
+                                                                   force=force, echo=echo, limits=limits,
+                                                                   executor=executor)
 
 
 def _unreadable_outcomes(unreadable: list[Unreadable], echo) -> list[Outcome]:

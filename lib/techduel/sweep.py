@@ -59,9 +59,9 @@ def slug(combo: dict) -> str:
 
 
 def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool = False, echo=print,
-          limits: runner.Limits | None = None):
+          limits: runner.Limits | None = None, executor=None):
     """Run the grid; return (outcomes, path of the CSV, paths of the figures); the reader's table is written
-    beside the CSV with the suffix .md."""
+    beside the CSV with the suffix .md. ``executor``: where the runs go (``techduel.executors``)."""
     (nb,) = runner.select([notebook])
     axes = parse_axes(specs, nb.parameters(), nb.stem)  # bad input raises before any kernel starts
     base = paths.build_dir() / "sweeps" / nb.stem
@@ -71,7 +71,8 @@ def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool 
     jobs_ = [runner.Job(nb, combo, base / "runs" / f"{slug(combo)}.ipynb", base / "runs", label=slug(combo))
              for combo in combos]
     with robustness_shown.reading(None):  # a sweep's runs are not the canonical inputs: "not assessed"
-        outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo, limits=limits)
+        outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo, limits=limits,
+                                     executor=executor)
     status = {o.notebook: o.status for o in outcomes}
     rows, units, claim_ids = [], {}, []
     for job, combo in zip(jobs_, combos):
