@@ -79,7 +79,10 @@ class ReaderTable:
         sty = frame.style
         sty.set_uuid(digest)
         sty.cell_ids = False
-        styles = [{"selector": "", "props": "border-collapse: collapse"},
+        # JupyterLab's and the site's stylesheet fix the layout of every table; itables widens a sortable one
+        # to the page, where fixed columns would overlap their text, so its columns size to their content
+        layout = "; table-layout: auto" if self.sortable else ""
+        styles = [{"selector": "", "props": "border-collapse: collapse" + layout},
                   {"selector": "th, td", "props": "padding: 0.2em 0.6em; vertical-align: top"},
                   {"selector": "thead th", "props": "border-bottom: 1px solid #888"},
                   {"selector": "th.row_heading", "props": "text-align: left; font-weight: normal"},
