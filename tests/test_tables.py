@@ -139,6 +139,8 @@ def test_a_long_table_sorts_and_filters_with_itables_offline_over_its_static_tab
         table_id = re.search(r'<table id="([^"]+)"', page).group(1)
         assert f'document.getElementById("{table_id}")' in page
     assert len(second) < 20_000 < len(first)
+    # re-running the cell that carried the bundle carries it again (else a saved notebook would lose it)
+    assert "injectModule" in readable(_long(), units={"flops": "FLOP"}).to_html()
 
 
 def test_a_short_table_stays_a_plain_table(monkeypatch):

@@ -21,7 +21,7 @@ _GLOBAL = _itables._itables_underscore_version()
 # DataTables' options: pages of 25 rows (all on demand), no width fixed while a folded table is hidden.
 OPTIONS = {"pageLength": 25, "lengthMenu": [[10, 25, 100, -1], [10, 25, 100, "all"]], "autoWidth": False,
            "order": [], "language": {"search": "Filter rows:"}}
-_sent = False  # the bundle went out with an earlier table of this kernel
+_sent = False  # the bundle went out with an earlier table of this kernel: (cell id or None, table id)
 
 
 def order_value(v) -> str:
@@ -45,8 +45,11 @@ def script(table_id: str) -> str:
     """The bundle the first time in this kernel, then the few lines that turn table ``table_id`` into an
     itables table once the bundle is ready."""
     global _sent
-    head = "" if _sent else loader()
-    _sent = True
+    here = (_cell_id(), table_id)
+    again = _sent and ((here[0] is not None and here[0] == _sent[0]) or here[1] == _sent[1])
+    head = loader() if not _sent or again else ""
+    if head:
+        _sent = here  # the cell that carries it: re-running that cell must carry it again
     enhance = (
         '<script type="module">(() => {'
         f'const go = async () => {{ const {{ ITable }} = await window.{_GLOBAL};'
@@ -55,3 +58,15 @@ def script(table_id: str) -> str:
         f' if (window.{_GLOBAL}) go(); else window.addEventListener({json.dumps(READY_EVENT)}, go, {{ once: true }});'
         '})();</script>')
     return head + enhance
+
+
+def _cell_id() -> str | None:
+    """The id of the notebook cell being run, when the front end sends it (JupyterLab, nbclient)."""
+    try:
+        from IPython import get_ipython
+
+        shell = get_ipython()
+        parent = shell.kernel.get_parent() if hasattr(shell.kernel, "get_parent") else shell.parent_header
+        return (parent or {}).get("metadata", {}).get("cellId")
+    except Exception:  # no kernel (a script, a test): the table id alone says which output carries the bundle
+        return None
