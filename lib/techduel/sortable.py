@@ -21,7 +21,7 @@ _GLOBAL = _itables._itables_underscore_version()
 # DataTables' options: pages of 25 rows (all on demand), no width fixed while a folded table is hidden.
 OPTIONS = {"pageLength": 25, "lengthMenu": [[10, 25, 100, -1], [10, 25, 100, "all"]], "autoWidth": False,
            "order": [], "language": {"search": "Filter rows:"}}
-_sent = False  # the bundle went out with an earlier table of this kernel: (cell id or None, table id)
+_sent: tuple | bool = False  # the bundle went out with an earlier table: (cell id, table id, message id)
 
 
 def order_value(v) -> str:
@@ -45,8 +45,10 @@ def script(table_id: str) -> str:
     """The bundle the first time in this kernel, then the few lines that turn table ``table_id`` into an
     itables table once the bundle is ready."""
     global _sent
-    here = (_cell_id(), table_id)
-    again = _sent and ((here[0] is not None and here[0] == _sent[0]) or here[1] == _sent[1])
+    cell, run = _cell()
+    here = (cell, table_id, run)
+    again = bool(_sent) and ((cell is not None and cell == _sent[0]) or table_id == _sent[1]) and (
+        run is None or run != _sent[2])  # a later run of that cell, not a second table of the same run
     head = loader() if not _sent or again else ""
     if head:
         _sent = here  # the cell that carries it: re-running that cell must carry it again
@@ -60,13 +62,15 @@ def script(table_id: str) -> str:
     return head + enhance
 
 
-def _cell_id() -> str | None:
-    """The id of the notebook cell being run, when the front end sends it (JupyterLab, nbclient)."""
+def _cell() -> tuple[str | None, str | None]:
+    """The id of the notebook cell being run (when the front end sends it: JupyterLab does) and of the
+    request that runs it."""
     try:
         from IPython import get_ipython
 
         shell = get_ipython()
         parent = shell.kernel.get_parent() if hasattr(shell.kernel, "get_parent") else shell.parent_header
-        return (parent or {}).get("metadata", {}).get("cellId")
+        parent = parent or {}
+        return parent.get("metadata", {}).get("cellId"), parent.get("header", {}).get("msg_id")
     except Exception:  # no kernel (a script, a test): the table id alone says which output carries the bundle
-        return None
+        return None, None
