@@ -265,3 +265,53 @@ def test_verdict_labels_as_rendered_reach_4_5_to_1(reader_site, browser):
         assert low == [], (path.name, low[:5])
     page.close()
     assert seen > 50
+
+
+SCIENTIFIC = re.compile(r"(?<![\w/.#-])\d+(\.\d+)?[eE][+-]?\d+(?!\w)")  # 5.576e+06, 4e+04, 1E9
+
+
+def test_no_scientific_notation_in_any_table_on_any_page(reader_site, browser):
+    """Every table cell a reader sees on every page, as rendered (reader tables, the scoreboard, the index's
+    tables), written without e-notation; code and the data behind figures are not tables."""
+    page = browser.new_page()
+    found, cells = {}, 0
+    for path in pages_of(reader_site):
+        page.goto(path.as_uri())
+        texts = page.evaluate("Array.from(document.querySelectorAll('table td, table th'))"
+                              ".filter(c => !c.closest('pre, .jp-InputArea')).map(c => c.innerText)")
+        cells += len(texts)
+        bad = [t for t in texts if SCIENTIFIC.search(t)]
+        if bad:
+            found[path.name] = bad[:5]
+    page.close()
+    assert cells > 1000 and found == {}
+
+
+def test_long_reader_tables_sort_and_filter_offline_with_itables(reader_site, browser):
+    """The overview's scoreboard (a long table) becomes an itables table on the site, with nothing fetched:
+    the filter box narrows the rows, a numeric column sorts by value."""
+    page = browser.new_page()
+    requests: list[str] = []
+    page.on("request", lambda r: requests.append(r.url) if not r.url.startswith(("file:", "blob:", "data:")) else None)
+    page.goto((reader_site / "00_overview.html").as_uri())
+    page.wait_for_selector(".td-table .dt-container", timeout=20_000)
+    board = page.locator(".td-table .dt-container").filter(has_text="Verdict").first
+    info = lambda: board.locator(".dt-info").inner_text()  # noqa: E731
+    total = int(re.search(r"of ([\d,]+) entries", info()).group(1).replace(",", ""))
+    assert total > 15
+    spill = board.evaluate("b => Array.from(b.querySelectorAll('td, th')).filter(c => c.scrollWidth > c.clientWidth + 1)"
+                           ".map(c => c.innerText.slice(0, 40))")
+    assert spill == []  # no text runs over into the next column
+    board.locator("input[type=search]").fill("C001")
+    page.wait_for_function("el => /filtered/.test(el.innerText)", arg=board.locator(".dt-info").element_handle())
+    assert int(re.search(r"Showing \d+ to (\d+)", info()).group(1)) < total
+    board.locator("input[type=search]").fill("")
+    line = board.locator("thead th", has_text="Line").first
+    line.click()
+    values = [int(v) for v in board.locator("tbody tr td:nth-child(2)").all_inner_texts() if v.strip()]
+    assert values and values == sorted(values)
+    line.click()
+    values = [int(v) for v in board.locator("tbody tr td:nth-child(2)").all_inner_texts() if v.strip()]
+    assert values == sorted(values, reverse=True) and values != sorted(values)
+    assert requests == []
+    page.close()

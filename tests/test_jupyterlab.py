@@ -175,6 +175,8 @@ def test_a_reader_changes_an_assumption_runs_all_and_reads_the_verdicts(lab, pag
     assert outputs and not errors, f"a cell shows an error: {errors}"
     shown = [t for t in outputs if " measures between 2020-01-01 and 2025-12-31" in t]
     assert shown, "the changed start date did not reach the table's caption"
+    # the long table became an itables table: sort and filter, from the bundle the run embedded (no network)
+    notebook.locator(".td-table .dt-container input[type=search]").first.wait_for(state="attached", timeout=30_000)
     brief = notebook.locator(".td-brief")
     notebook.locator(".jp-Cell").first.click()  # back to the top, where the reader sees the block
     brief.scroll_into_view_if_needed()

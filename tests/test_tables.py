@@ -114,3 +114,39 @@ def test_overview_reads_either_folder_and_refuses_a_missing_one():
     assert not committed.empty and "00_overview" not in set(committed["notebook"])
     with pytest.raises(FileNotFoundError, match="notebooks_dir 'nowhere'"):
         overview.verdicts_from("nowhere")
+
+
+def _long(n: int = tables.LONG + 5) -> pd.DataFrame:
+    return pd.DataFrame({"name": [f"row {i}" for i in range(n)], "cost_usd": [5.576e6 * (i + 1) for i in range(n)],
+                         "flops": [3.8e24] * n})
+
+
+def test_a_long_table_sorts_and_filters_with_itables_offline_over_its_static_table(monkeypatch):
+    from techduel import sortable
+
+    monkeypatch.setattr(sortable, "_sent", False)  # a fresh kernel
+    first, second = readable(_long(), units={"flops": "FLOP"}).to_html(), readable(_long(30)).to_html()
+    # the table a git host shows (no JavaScript): the formatted text, the plain labels, every row
+    assert "5.576 million" in first and "Cost (USD)" in first and first.count("<tr>") == tables.LONG + 6
+    # the numbers sort as numbers: each numeric cell carries its exact value, written without an exponent
+    assert 'data-order="5576000"' in first and 'data-order="3800000000000000000000000"' in first
+    assert not re.search(r'data-order="[^"]*e', first)
+    # itables' offline bundle, once per notebook (the first long table), never a CDN
+    assert first.count(sortable.READY_EVENT) >= 1 and "injectModule" in first and "injectModule" not in second
+    assert sortable.READY_EVENT in second  # the second waits for the bundle the first loaded
+    for page in (first, second):
+        assert not re.search(r"""(src|href)=["']?https?:|from\s*["']https?:""", page)  # nothing to fetch
+        table_id = re.search(r'<table id="([^"]+)"', page).group(1)
+        assert f'document.getElementById("{table_id}")' in page
+    assert len(second) < 20_000 < len(first)
+    # re-running the cell that carried the bundle carries it again (else a saved notebook would lose it)
+    assert "injectModule" in readable(_long(), units={"flops": "FLOP"}).to_html()
+
+
+def test_a_short_table_stays_a_plain_table(monkeypatch):
+    from techduel import sortable
+
+    monkeypatch.setattr(sortable, "_sent", False)
+    page = readable(_long(tables.LONG)).to_html()
+    assert "<script" not in page and "data-order" not in page
+    assert sortable._sent is False  # nothing loaded for a table that needs no sorting

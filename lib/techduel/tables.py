@@ -1,6 +1,7 @@
 """Tables as a reader should see them: plain column labels with their units, numbers written by
 :mod:`techduel.fmt` (no 5.576e+06), dates as YYYY-MM-DD, yes/no, lists joined, missing values blank, text
-left-aligned and numbers right-aligned; a long source table folded behind a summary with a link to its CSV.
+left-aligned and numbers right-aligned; a long source table folded behind a summary with a link to its CSV; a
+long table of any kind sortable and filterable (:mod:`techduel.sortable`, itables over the same static table).
 
 The display is pandas' Styler (no extra dependency) inside a container that MathJax skips (class
 ``tex2jax_ignore mathjax_ignore``: a note's "$45 … $60" must not turn into mathematics) and that scrolls
@@ -18,7 +19,7 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import data, fmt, paths
+from . import data, fmt, paths, sortable
 
 # JupyterLab runs MathJax over HTML outputs: a table with two prices ($2 ... $3) would be typeset as maths.
 # With this option pandas marks every table tex2jax_ignore and mathjax_ignore (MathJax 2 and 3 skip them).
@@ -40,12 +41,20 @@ _LETTERS = str.maketrans("0123456789abcdef", "ghijklmnopqrstuv")
 
 class ReaderTable:
     """A formatted table: ``frame`` holds the text a reader sees (reader headers, strings), ``numeric`` says
-    which of its columns hold numbers. Displays as HTML in a notebook and as aligned text elsewhere."""
+    which of its columns hold numbers, ``order`` each numeric column's exact values (how it sorts). Displays as
+    HTML in a notebook and as aligned text elsewhere."""
 
     def __init__(self, frame: pd.DataFrame, numeric: list[bool], *, index: bool, source: str | None,
-                 rows: int, fold: bool):
+                 rows: int, fold: bool, order: dict[int, list[str]] | None = None):
         self.frame, self.numeric, self.index, self.source, self.rows, self.fold = (
             frame, numeric, index, source, rows, fold)
+        self.order = order or {}
+
+    @property
+    def sortable(self) -> bool:
+        """A reader sorts and filters a long table; one flat header row and no index column, as DataTables needs."""
+        return (self.rows > LONG and not self.index and not isinstance(self.frame.columns, pd.MultiIndex)
+                and len(self.frame.columns) > 0)
 
     # Text: what nbval compares, what a terminal shows.
     def __repr__(self) -> str:
@@ -70,7 +79,10 @@ class ReaderTable:
         sty = frame.style
         sty.set_uuid(digest)
         sty.cell_ids = False
-        styles = [{"selector": "", "props": "border-collapse: collapse"},
+        # JupyterLab's and the site's stylesheet fix the layout of every table; itables widens a sortable one
+        # to the page, where fixed columns would overlap their text, so its columns size to their content
+        layout = "; table-layout: auto" if self.sortable else ""
+        styles = [{"selector": "", "props": "border-collapse: collapse" + layout},
                   {"selector": "th, td", "props": "padding: 0.2em 0.6em; vertical-align: top"},
                   {"selector": "thead th", "props": "border-bottom: 1px solid #888"},
                   {"selector": "th.row_heading", "props": "text-align: left; font-weight: normal"},
@@ -88,6 +100,10 @@ class ReaderTable:
 
     def to_html(self) -> str:
         table = _inline_alignment(self._styler().to_html(), self.numeric)
+        script = ""
+        if self.sortable:
+            table = _order_attributes(table, self.order)
+            script = sortable.script(re.search(r'<table id="([^"]+)"', table).group(1))
         # a box that scrolls must take keyboard focus, or a keyboard user cannot scroll it (axe: serious)
         table = f'<div style="overflow-x:auto;max-width:100%" tabindex="0" role="region" aria-label="table">{table}</div>'
         link = ""
@@ -98,7 +114,7 @@ class ReaderTable:
             what = data.resource(self.source).descriptor.get("title", "") if self.source else ""
             what = f" of the table “{html.escape(what)}”" if what else ""
             table = f"<details><summary>Show all {self.rows} rows{what}</summary>{table}</details>"
-        return f'<div class="{CONTAINER}">{table}{link}</div>'
+        return f'<div class="{CONTAINER}">{table}{link}</div>{script}'
 
     def _repr_html_(self) -> str | None:
         if paths.mode() == "verdicts":  # a robustness run is read for its verdicts only: the text repr will do
@@ -118,6 +134,18 @@ def _inline_alignment(page: str, numeric: list[bool]) -> str:
         return f'<{m.group(1)} class="{m.group(2)} col{m.group(3)}" align="{side}" style="text-align:{side}" '
     page = _CELL.sub(one, page)
     return _HEADING.sub(lambda m: f'{m.group(0)}align="left" style="text-align:left" ', page)
+
+
+_DATA_CELL = re.compile(r'<td class="data row(\d+) col(\d+)" ')
+
+
+def _order_attributes(page: str, order: dict[int, list[str]]) -> str:
+    """Each numeric cell's exact value as ``data-order``, so DataTables sorts 9 before 10 and 5.576 million
+    after 40,000."""
+    def one(m: re.Match) -> str:
+        values = order.get(int(m.group(2)))
+        return m.group(0) if values is None else f'{m.group(0)}data-order="{values[int(m.group(1))]}" '
+    return _DATA_CELL.sub(one, page)
 
 
 def readable(df: pd.DataFrame, source: str | None = None, *, units: dict[str, str] | None = None,
@@ -145,12 +173,14 @@ def readable(df: pd.DataFrame, source: str | None = None, *, units: dict[str, st
         return known_units.get(col) or fmt.unit_from_name(col)
 
     row_units = df["unit"] if "unit" in df.columns and df["unit"].dtype != bool else None
-    out, numeric = {}, []
+    out, numeric, order = {}, [], {}
     for i, col in enumerate(df.columns):
         s = df.iloc[:, i]
         unit = unit_of(col)
         out[i], is_num = _column(s, col, unit, row_units)
         numeric.append(is_num)
+        if is_num:
+            order[i] = [sortable.order_value(v) for v in s.tolist()]
     frame = pd.DataFrame(out)
     frame.columns = _labels(df.columns, unit_of, known_titles)
     show_index = _meaningful(df.index)
@@ -163,11 +193,12 @@ def readable(df: pd.DataFrame, source: str | None = None, *, units: dict[str, st
                                    for i, n in enumerate(index.names)})
             frame = pd.concat([levels, frame.reset_index(drop=True)], axis=1)
             numeric = [False] * levels.shape[1] + numeric
+            order = {i + levels.shape[1]: v for i, v in order.items()}
             show_index = False
     frame.index = frame.index if show_index else pd.RangeIndex(len(frame))
     if fold is None:
         fold = source is not None and len(df) > LONG
-    return ReaderTable(frame, numeric, index=show_index, source=source, rows=len(df), fold=fold)
+    return ReaderTable(frame, numeric, index=show_index, source=source, rows=len(df), fold=fold, order=order)
 
 
 def _meaningful(index: pd.Index) -> bool:
