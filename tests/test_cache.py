@@ -203,3 +203,28 @@ def test_cache_never_serves_a_result_from_different_inputs(steps):
                     os.environ.pop(k, None)
                 else:
                     os.environ[k] = v
+
+
+def test_a_notebooks_key_ignores_its_outputs_but_not_its_sources(tmp_path):
+    """A refresh rewrites the committed notebooks' outputs: their runs must still be cache hits; an edited
+    cell, or a changed tag, must not be."""
+    import nbformat
+
+    from techduel import cache as c
+
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
+                                         nbformat.v4.new_code_cell("print(x)")])
+    path = tmp_path / "n.ipynb"
+    nbformat.write(nb, path)
+    first = c.static_key(path, {}, "lib", "env")
+    nb.cells[1].outputs = [nbformat.v4.new_output("stream", text="1\n")]
+    nb.cells[1].execution_count = 2
+    nbformat.write(nb, path)
+    assert c.static_key(path, {}, "lib", "env") == first
+    nb.cells[1].source = "print(x + 1)"
+    nbformat.write(nb, path)
+    edited = c.static_key(path, {}, "lib", "env")
+    assert edited != first
+    nb.cells[1].metadata["tags"] = ["nbval-ignore-output"]
+    nbformat.write(nb, path)
+    assert c.static_key(path, {}, "lib", "env") != edited

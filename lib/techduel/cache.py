@@ -17,7 +17,9 @@ import hashlib
 import json
 import os
 import sys
+import time
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from . import files, paths
@@ -108,7 +110,7 @@ def environment_hash() -> str:
 def static_key(notebook: Path, parameters: dict, lib_hash: str, env_hash: str, mode: str = "full") -> str:
     """Everything known before the run: the notebook, its parameters, the code, the environment, and the run
     mode (a ``verdicts`` run draws no figures, so it can never stand in for a full one)."""
-    doc = {"notebook": file_hash(notebook), "parameters": parameters, "lib": lib_hash, "env": env_hash}
+    doc = {"notebook": source_hash(notebook), "parameters": parameters, "lib": lib_hash, "env": env_hash}
     if mode != "full":
         doc["mode"] = mode
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
@@ -182,3 +184,31 @@ def fresh(name: str, key: str, outputs: list[Path]) -> bool:
 def record(name: str, key: str, outputs: list[Path]) -> None:
     doc = {"key": key, "outputs": {entry(p): file_hash(p) for p in outputs}}
     files.write_atomic(_derived_path(name), json.dumps(doc, indent=1, sort_keys=True))
+
+
+def source_hash(notebook: Path) -> str | None:
+    """Hash of what a notebook runs and how it is displayed, not of what an earlier run left in it: cells'
+    types, sources and metadata, and the notebook's metadata, without outputs and execution counts. A refresh
+    rewrites the committed notebooks' outputs; their runs must not miss the cache for that alone."""
+    try:
+        st = os.stat(notebook)
+    except OSError:
+        return None
+    key = (str(notebook), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
+    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < 2_000_000_000:  # just written: may change
+        return _source_hash.__wrapped__(*key)  # again within the file system's clock tick, so never remembered
+    return _source_hash(*key)
+
+
+@lru_cache(maxsize=256)
+def _source_hash(path: str, _size: int, _mtime_ns: int, _ctime_ns: int, _inode: int) -> str | None:
+    try:
+        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return file_hash(path)  # not a notebook we can read: its bytes, and the runner reports the file
+    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+        return file_hash(path)
+    cells = [{k: v for k, v in c.items() if k not in ("outputs", "execution_count")} if isinstance(c, dict) else c
+             for c in doc["cells"]]
+    lean = {**doc, "cells": cells}
+    return hashlib.sha256(json.dumps(lean, sort_keys=True).encode()).hexdigest()
