@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -78,14 +79,25 @@ def _packages() -> list[Path]:
 
 def resources() -> list[Resource]:
     """Every table the collection declares, registries first."""
-    out = []
     base = paths.data_dir()
+    versions = []
     for pkg in _packages():
+        _read_descriptor(pkg)  # traced and checked on every lookup; parsed once per version
+        versions.append((pkg, _signature(pkg)))
+    return list(_resources(base, tuple(versions)))
+
+
+@lru_cache(maxsize=16)
+def _resources(base: Path, packages: tuple[tuple[Path, tuple], ...]) -> tuple[Resource, ...]:
+    """The resources of these descriptors, by each file's stat signature (a changed file is a new key):
+    resolving every table's path on each lookup was most of a lookup."""
+    out = []
+    for pkg, _ in packages:
         desc = _read_descriptor(pkg)
         prefix = "" if pkg.parent == base else pkg.parent.name + "/"
         for res in desc.get("resources", []):
             out.append(Resource(prefix + res["name"], (pkg.parent / res["path"]).resolve(), res, pkg.parent))
-    return out
+    return tuple(out)
 
 
 def _read_descriptor(pkg: Path) -> dict:
@@ -94,11 +106,16 @@ def _read_descriptor(pkg: Path) -> dict:
         stat = pkg.stat()
     except OSError as exc:
         raise DataError(str(pkg), f"cannot read the descriptor: {exc}", rule="descriptor") from exc
-    return _parsed_descriptor(pkg, stat.st_mtime_ns, stat.st_size, stat.st_ino)
+    return _parsed_descriptor(pkg, *_signature(pkg, stat))
+
+
+def _signature(pkg: Path, stat: os.stat_result | None = None) -> tuple[int, int, int, int]:
+    stat = stat or pkg.stat()
+    return stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino
 
 
 @lru_cache(maxsize=64)
-def _parsed_descriptor(pkg: Path, _mtime_ns: int, _size: int, _inode: int) -> dict:
+def _parsed_descriptor(pkg: Path, _mtime_ns: int, _ctime_ns: int, _size: int, _inode: int) -> dict:
     """A descriptor read and checked once per version of the file (every table lookup reads them all; a
     notebook makes dozens). Shared between callers: read it, never change it."""
     try:

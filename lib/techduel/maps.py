@@ -188,9 +188,10 @@ def draw(ax, *, fill: dict[str, str] | None = None, labels: dict | None = None,
     unknown = sorted((set(fill) | set(labels)) - codes)
     if unknown:
         raise KeyError(f"no province with code {', '.join(unknown)} in data/geo/provinces.geojson")
-    for f in land:
+    drawn = paths.mode() != "verdicts"  # a robustness run is read for its verdicts: no outline is drawn
+    for f in land if drawn else []:
         ax.add_patch(PathPatch(_path(f), facecolor=LAND_COLOUR, edgecolor="none", zorder=0.5))
-    for f in provinces:
+    for f in provinces if drawn else []:
         code = f.properties["iso_3166_2"]
         ax.add_patch(PathPatch(_path(f), facecolor=fill.get(code, PROVINCE_COLOUR), edgecolor=EDGE_COLOUR,
                                linewidth=0.5, zorder=1))

@@ -33,7 +33,7 @@ import time
 from pathlib import Path
 
 # A kernel's own imports; the notebooks' imports are added to them (see preloads).
-KERNEL_IMPORTS = ["ipykernel.kernelapp", "IPython.display"]
+KERNEL_IMPORTS = ["ipykernel.kernelapp", "ipykernel.ipkernel", "ipykernel.zmqshell", "ipykernel.debugger", "IPython.display"]
 # Never preloaded: importing them outside a running kernel would skip the set-up they do when the kernel
 # imports them (the inline backend registers itself with the live shell).
 NEVER = ("matplotlib.pyplot", "matplotlib_inline", "pylab")
