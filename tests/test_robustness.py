@@ -212,3 +212,46 @@ def test_bad_input_exits_2_before_any_kernel(scratch, args, message):
     done = cli("robustness", *args, env_root=scratch)
     assert done.returncode == 2 and message in done.stderr, done.stdout + done.stderr
     assert not (scratch / "build").exists()
+
+
+def test_current_hashes_each_file_once_for_hundreds_of_runs_and_still_sees_an_edit(tmp_path, monkeypatch):
+    """A warm rerun confirms every run of a pass: the notebook, the code and the shared inputs are hashed
+    once per command, not once per run; an input rewritten afterwards still makes the pass stale."""
+    import hashlib
+    import json
+    import time
+
+    from techduel import cache
+
+    monkeypatch.setenv("TECHDUEL_ROOT", str(tmp_path))
+    monkeypatch.setenv("TECHDUEL_BUILD", str(tmp_path / "build"))
+    monkeypatch.setattr(cache, "_now_ns", lambda: time.time_ns() + 10 * cache.RECENT_NS)  # files look old
+    cache.forget_hashes()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01_t.ipynb").write_text("{}")
+    shared = tmp_path / "data" / "shared.csv"
+    shared.parent.mkdir()
+    shared.write_text("a,b\n1,2\n")
+    lib = robustness.Path(robustness.__file__).parent
+    lib_hash, env_hash = cache.tree_hash(lib), cache.environment_hash()
+    base = tmp_path / "build" / "robustness" / "01_t"
+    runs = []
+    for i in range(300):
+        key = cache.static_key(tmp_path / "notebooks" / "01_t.ipynb", {"x": i}, lib_hash, env_hash, "verdicts")
+        out = base / "runs" / f"x={i}.ipynb"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(f"run {i}")
+        cache.save(out, key, [str(shared)])
+        runs.append({"parameters": {"x": i}, "key": key, "output": f"runs/x={i}.ipynb", "mode": "verdicts"})
+    (base / "runs.json").write_text(json.dumps({"notebook": "01_t", "runs": runs}))
+    cache.forget_hashes()  # a new command
+    opened: list[str] = []
+    real = hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda f, name: opened.append(f.name) or real(f, name))
+    assert robustness.current("01_t")
+    assert opened.count(str(shared)) == 1 and opened.count(str(tmp_path / "notebooks" / "01_t.ipynb")) == 1
+    assert len(opened) == len(set(opened))  # every file at most once: outputs, inputs, code, lock
+    assert robustness.current("01_t") and len(opened) == len(set(opened))  # asked again: nothing re-read
+    time.sleep(0.05)
+    shared.write_text("a,b\n1,3\n")  # same size, new content
+    assert not robustness.current("01_t")

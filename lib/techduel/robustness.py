@@ -377,7 +377,11 @@ def combine() -> dict[str, Path]:
 
 def current(stem: str) -> bool:
     """Whether build/robustness/<stem>/ still answers for the current inputs: every run it rests on is one
-    the cache would serve now (same notebook, parameters, code, environment and files read)."""
+    the cache would serve now (same notebook, parameters, code, environment, run mode and files read).
+
+    Hundreds of runs share the notebook, the code and most of the files they read; cache.file_hash
+    remembers each file's hash within the process, so each is hashed once per command, not once per run.
+    A run's mode is read from runs.json (a run's ``mode``, else the file's, else ``full``)."""
     from . import cache, paths
 
     base = paths.build_dir() / "robustness" / stem
@@ -387,8 +391,9 @@ def current(stem: str) -> bool:
         return False
     nb_path = paths.notebooks_dir() / f"{stem}.ipynb"
     lib_hash, env_hash = cache.tree_hash(Path(__file__).parent), cache.environment_hash()
+    mode = doc.get("mode", "full")
     return bool(doc.get("runs")) and all(
-        cache.static_key(nb_path, r["parameters"], lib_hash, env_hash) == r["key"]
+        cache.static_key(nb_path, r["parameters"], lib_hash, env_hash, r.get("mode", mode)) == r["key"]
         and cache.hit(base / r["output"], r["key"]) for r in doc["runs"])
 
 
