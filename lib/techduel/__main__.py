@@ -167,11 +167,34 @@ def _dispatch(args) -> int:
 
 
 def _verdicts(outcomes: list[runner.Outcome], folder, overrides: list[str]) -> str:
-    """The closing list of verdicts: those of every notebook the command ran or served from the cache."""
-    from . import report
+    """The closing list of verdicts: those of every notebook the command ran or served from the cache.
 
-    ran = [(o.notebook, folder / f"{o.notebook}.ipynb" if o.status == "ok" else None) for o in outcomes]
-    return report.run_verdicts(ran, overrides)
+    Kept under build/.cache, keyed by the content of the executed copies it is read from, so that a warm
+    run prints it without importing pandas (reading the verdicts needs it; nothing else on that path does)."""
+    import hashlib
+    from pathlib import Path
+
+    from . import cache
+
+    ran = [(o.notebook, Path(folder) / f"{o.notebook}.ipynb" if o.status == "ok" else None) for o in outcomes]
+    kept = None
+    if Path(folder).resolve().is_relative_to(paths.build_dir()):
+        name = "closing-verdicts-" + hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:12]
+        kept = paths.build_dir() / ".cache" / f"{name}.txt"
+        key = cache.inputs_key([p for _, p in ran if p is not None], cache.tree_hash(Path(__file__).parent),
+                               json.dumps([[stem, p is not None] for stem, p in ran]), json.dumps(overrides))
+        if kept.exists() and cache.fresh(name, key, [kept]):
+            return kept.read_text(encoding="utf-8")
+    from . import files, report
+
+    text = report.run_verdicts(ran, overrides)
+    if kept is not None:
+        try:
+            files.write_atomic(kept, text)
+            cache.record(name, key, [kept])
+        except OSError:
+            pass  # without it, the next run reads the verdicts again
+    return text
 
 
 def _publish(site: bool, build=None) -> int:
