@@ -181,14 +181,14 @@ def main() -> int:
     if "TECHDUEL_ARTICLE" not in env and paths.article_path().exists():
         env["TECHDUEL_ARTICLE"] = str(paths.article_path())  # the copy has no ../shared beside it
     env.pop("TECHDUEL_TRACE", None)
-    bindir = Path(sys.executable).parent
     notebooks = runner.select([])
 
     naive_out = work / "naive"
     naive_out.mkdir(parents=True)
     naive_cmds = []
     for nb in notebooks:
-        cmd = [str(bindir / "papermill"), "-k", runner.KERNEL, "--cwd", str(copy / "notebooks"),
+        cmd = [sys.executable, "-m", "papermill", "-k", runner.KERNEL,  # not the venv's script: its shebang
+               # may name another checkout's interpreter "--cwd", str(copy / "notebooks"),
                str(copy / "notebooks" / nb.path.name), str(naive_out / nb.path.name)]
         if nb.is_overview:
             cmd += ["-p", "notebooks_dir", str(naive_out)]
