@@ -187,8 +187,8 @@ def main() -> int:
     naive_out.mkdir(parents=True)
     naive_cmds = []
     for nb in notebooks:
-        cmd = [sys.executable, "-m", "papermill", "-k", runner.KERNEL,  # not the venv's script: its shebang
-               # may name another checkout's interpreter "--cwd", str(copy / "notebooks"),
+        # this interpreter, not the venv's papermill script: its shebang may name another checkout's Python
+        cmd = [sys.executable, "-m", "papermill", "-k", runner.KERNEL, "--cwd", str(copy / "notebooks"),
                str(copy / "notebooks" / nb.path.name), str(naive_out / nb.path.name)]
         if nb.is_overview:
             cmd += ["-p", "notebooks_dir", str(naive_out)]
