@@ -214,10 +214,14 @@ def test_bad_input_exits_2_before_any_kernel(scratch, args, message):
     assert not (scratch / "build").exists()
 
 
-def test_current_hashes_each_file_once_for_hundreds_of_runs_and_still_sees_an_edit(tmp_path, monkeypatch):
-    """A warm rerun confirms every run of a pass: the notebook, the code and the shared inputs are hashed
-    once per command, not once per run; an input rewritten afterwards still makes the pass stale."""
-    import hashlib
+def summary_csv(base, status: str) -> None:
+    cols = robustness.SUMMARY_COLUMNS
+    (base / "summary.csv").write_text(",".join(cols) + "\n01_t,C1," + status + "," * (len(cols) - 3) + "\n")
+
+
+def fake_pass(tmp_path, monkeypatch, n: int = 300):
+    """A notebook's finished pass of ``n`` runs, each with a cache manifest that read one shared file, as if a
+    pass had run (no kernel); returns (shared file, base folder)."""
     import json
     import time
 
@@ -236,14 +240,30 @@ def test_current_hashes_each_file_once_for_hundreds_of_runs_and_still_sees_an_ed
     lib_hash, env_hash = cache.tree_hash(lib), cache.environment_hash()
     base = tmp_path / "build" / "robustness" / "01_t"
     runs = []
-    for i in range(300):
+    for i in range(n):
         key = cache.static_key(tmp_path / "notebooks" / "01_t.ipynb", {"x": i}, lib_hash, env_hash, "verdicts")
         out = base / "runs" / f"x={i}.ipynb"
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(f"run {i}")
         cache.save(out, key, [str(shared)])
         runs.append({"parameters": {"x": i}, "key": key, "output": f"runs/x={i}.ipynb", "mode": "verdicts"})
-    (base / "runs.json").write_text(json.dumps({"notebook": "01_t", "runs": runs}))
+    (base / "runs.json").write_text(json.dumps({"notebook": "01_t", "points": 3, "tolerance": 0.01,
+                                                "runs": runs}))
+    (base / "robustness.csv").write_text(",".join(robustness.RECORD_COLUMNS) + "\n01_t,C1,x,1,accurate,r\n")
+    summary_csv(base, "robust")
+    robustness.combine()
+    return shared, base
+
+
+def test_current_hashes_each_file_once_for_hundreds_of_runs_and_still_sees_an_edit(tmp_path, monkeypatch):
+    """A warm rerun confirms every run of a pass: the notebook, the code and the shared inputs are hashed
+    once per command, not once per run; an input rewritten afterwards still makes the pass stale."""
+    import hashlib
+    import time
+
+    from techduel import cache
+
+    shared, _ = fake_pass(tmp_path, monkeypatch)
     cache.forget_hashes()  # a new command
     opened: list[str] = []
     real = hashlib.file_digest
@@ -255,3 +275,26 @@ def test_current_hashes_each_file_once_for_hundreds_of_runs_and_still_sees_an_ed
     time.sleep(0.05)
     shared.write_text("a,b\n1,3\n")  # same size, new content
     assert not robustness.current("01_t")
+
+
+def test_a_warm_pass_is_skipped_only_while_its_runs_its_files_and_its_settings_are_unchanged(tmp_path, monkeypatch):
+    import time
+
+    shared, base = fake_pass(tmp_path, monkeypatch, n=20)
+    assert not robustness.fresh_pass(["01_t"], 3, 0.01)  # never recorded: a pass must run
+    robustness.record_pass(["01_t"], 3, 0.01)
+    assert robustness.fresh_pass(["01_t"], 3, 0.01)
+    assert not robustness.fresh_pass(["01_t"], 4, 0.01) and not robustness.fresh_pass(["01_t"], 3, 0.02)
+    assert not robustness.fresh_pass(["01_t", "02_u"], 3, 0.01)  # a notebook never analysed
+    time.sleep(0.05)
+    for edit in (lambda: summary_csv(base, "sensitive"),
+                 lambda: (tmp_path / "build" / "robustness_summary.csv").unlink(),
+                 lambda: (base / "runs" / "x=7.ipynb").write_text("run 8"),
+                 lambda: shared.write_text("a,b\n1,3\n")):
+        edit()
+        assert not robustness.fresh_pass(["01_t"], 3, 0.01)
+        shared.write_text("a,b\n1,2\n")
+        (base / "runs" / "x=7.ipynb").write_text("run 7")
+        summary_csv(base, "robust")
+        robustness.combine()
+        assert robustness.fresh_pass(["01_t"], 3, 0.01)  # put back as it was: current again

@@ -397,6 +397,57 @@ def current(stem: str) -> bool:
         and cache.hit(base / r["output"], r["key"]) for r in doc["runs"])
 
 
+def _pass_files(stem: str) -> list[Path]:
+    from . import paths
+
+    base = paths.build_dir() / "robustness" / stem
+    return [base / "runs.json", base / "robustness.csv", base / "summary.csv", *sorted(base.glob("*__robustness.png"))]
+
+
+def _pass_key(stem: str, points: int, tolerance: float) -> str:
+    from . import cache, paths
+
+    return cache.inputs_key([paths.build_dir() / "robustness" / stem / "runs.json"], str(points), repr(tolerance),
+                            cache.tree_hash(Path(__file__).parent))
+
+
+def _combined(stems: list[str]) -> tuple[str, str, list[Path]]:
+    """The book for build/robustness.csv and build/robustness_summary.csv: made from every notebook's files."""
+    from . import cache, paths
+
+    build = paths.build_dir()
+    parts = sorted((build / "robustness").glob("*/robustness.csv")) + sorted((build / "robustness").glob("*/summary.csv"))
+    return ("robustness-combined", cache.inputs_key(parts, cache.tree_hash(Path(__file__).parent)),
+            [build / "robustness.csv", build / "robustness_summary.csv"])
+
+
+def fresh_pass(stems: list[str], points: int, tolerance: float) -> bool:
+    """Whether a robustness pass over ``stems`` would change nothing: for each, the last pass (recorded by
+    :func:`record_pass`) had the same points and tolerance, no run failed, every run it rests on is still one
+    the cache would serve (:func:`current`), and its files are as it wrote them; and the combined tables are
+    as they were made from them. Then the analysis, which depends only on those runs' labels, the notebook's
+    declared parameters (part of each run's key) and the code (likewise), would come out the same, so a warm
+    rerun need not read every run back, draw the figures again and rewrite the files."""
+    from . import cache
+
+    if not stems:
+        return False
+    for stem in stems:
+        if not (cache.fresh(f"robustness-{stem}", _pass_key(stem, points, tolerance), _pass_files(stem))
+                and current(stem)):
+            return False
+    return cache.fresh(*_combined(stems))
+
+
+def record_pass(stems: list[str], points: int, tolerance: float) -> None:
+    """After a pass in which no run failed: what :func:`fresh_pass` checks next time."""
+    from . import cache
+
+    for stem in stems:
+        cache.record(f"robustness-{stem}", _pass_key(stem, points, tolerance), _pass_files(stem))
+    cache.record(*_combined(stems))
+
+
 def _show(value) -> str:
     if value is None:
         return ""
