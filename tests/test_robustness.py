@@ -232,7 +232,8 @@ def fake_pass(tmp_path, monkeypatch, n: int = 300):
     monkeypatch.setattr(cache, "_now_ns", lambda: time.time_ns() + 10 * cache.RECENT_NS)  # files look old
     cache.forget_hashes()
     (tmp_path / "notebooks").mkdir()
-    (tmp_path / "notebooks" / "01_t.ipynb").write_text("{}")
+    (tmp_path / "notebooks" / "01_t.ipynb").write_text(json.dumps({"metadata": {"techduel": {"thread": "t"}}, "cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "x: int = 1  # x\n"}]}))
     shared = tmp_path / "data" / "shared.csv"
     shared.parent.mkdir()
     shared.write_text("a,b\n1,2\n")
@@ -298,3 +299,25 @@ def test_a_warm_pass_is_skipped_only_while_its_runs_its_files_and_its_settings_a
         summary_csv(base, "robust")
         robustness.combine()
         assert robustness.fresh_pass(["01_t"], 3, 0.01)  # put back as it was: current again
+
+
+def test_a_command_runs_the_pass_until_a_clean_one_is_recorded_then_confirms_it(tmp_path, monkeypatch):
+    from techduel import runner
+
+    fake_pass(tmp_path, monkeypatch, n=5)
+    calls, failing = [], []
+
+    def fake_robustness(names, **kw):
+        calls.append(names)
+        return [runner.Outcome("01_t/defaults", "failed" if failing else "ok", 1.0)], {}
+
+    monkeypatch.setattr(robustness, "robustness", fake_robustness)
+    failing.append(True)
+    assert robustness.pass_unless_fresh([]) is not None and len(calls) == 1  # a run failed: not recorded
+    assert robustness.pass_unless_fresh([]) is not None and len(calls) == 2
+    failing.clear()
+    assert robustness.pass_unless_fresh([]) is not None and len(calls) == 3  # clean: recorded
+    assert robustness.pass_unless_fresh([]) is None and len(calls) == 3
+    assert robustness.pass_unless_fresh(["01_t"], points=3) is None
+    assert robustness.pass_unless_fresh([], points=2) is not None and len(calls) == 4  # other settings
+    assert robustness.pass_unless_fresh([], force=True) is not None and len(calls) == 5

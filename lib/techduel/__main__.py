@@ -144,20 +144,18 @@ def _dispatch(args) -> int:
     if args.cmd == "robustness":
         from . import robustness
 
-        stems = [nb.stem for nb in runner.select(args.notebooks) if not nb.is_overview]
-        if not args.force and robustness.fresh_pass(stems, args.points, args.tolerance):
-            print(f"  robustness of {', '.join(stems)}: every run is current and the files are as the last pass "
-                  f"wrote them; nothing to do (--force reruns)")
+        done = robustness.pass_unless_fresh(args.notebooks, points=args.points, tolerance=args.tolerance,
+                                            jobs=args.jobs, force=args.force)
+        if done is None:
+            print("  robustness: every run is current and every file is as the last pass wrote it; nothing to do "
+                  "(--force reruns)")
             return 0
-        outcomes, written = robustness.robustness(args.notebooks, points=args.points, tolerance=args.tolerance,
-                                                  jobs=args.jobs, force=args.force)
+        outcomes, written = done
         failed = [o for o in outcomes if o.status == "failed"]
         print(f"  {len(outcomes)} runs ({sum(o.cache == 'hit' for o in outcomes)} from the cache, "
               f"{len(failed)} failed)")
         for path in written.values():
             print(f"  wrote {path}")
-        if not failed:
-            robustness.record_pass(stems, args.points, args.tolerance)
         return runner.report(outcomes)
     if args.cmd == "refresh":
         outcomes = runner.refresh(args.notebooks, jobs=args.jobs, limits=_limits(args))

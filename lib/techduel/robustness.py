@@ -448,6 +448,22 @@ def record_pass(stems: list[str], points: int, tolerance: float) -> None:
     cache.record(*_combined(stems))
 
 
+def pass_unless_fresh(names: list[str], points: int = 3, tolerance: float = 0.01, jobs: int | None = None,
+                      force: bool = False, echo=print) -> tuple[list, dict[str, Path]] | None:
+    """:func:`robustness`, unless :func:`fresh_pass` says it would change nothing (then None, and nothing is
+    read back or written); a pass with no failed run is recorded for next time. The way in for every command
+    that runs the pass (``robustness``, and ``run`` when it includes it)."""
+    from . import runner
+
+    stems = [nb.stem for nb in runner.select(names) if not nb.is_overview]
+    if not force and fresh_pass(stems, points, tolerance):
+        return None
+    outcomes, written = robustness(names, points=points, tolerance=tolerance, jobs=jobs, force=force, echo=echo)
+    if not any(o.status == "failed" for o in outcomes):
+        record_pass(stems, points, tolerance)
+    return outcomes, written
+
+
 def _show(value) -> str:
     if value is None:
         return ""
