@@ -48,12 +48,13 @@ def entry(path: str | os.PathLike) -> str:
     return str(absolute)
 
 
-def locate(key: str) -> str:
-    """The file a key names in the current checkout (the inverse of :func:`entry`)."""
+def locate(key: str, root: Path | None = None) -> str:
+    """The file a key names in the current checkout (the inverse of :func:`entry`); ``root`` saves resolving
+    the root again for each of a manifest's reads."""
     if key.startswith("glob:"):
         _, folder, pattern = key.split(":", 2)
-        return f"glob:{locate(folder)}:{pattern}"
-    return key if Path(key).is_absolute() else str(paths.root() / key)
+        return f"glob:{locate(folder, root)}:{pattern}"
+    return key if os.path.isabs(key) else os.path.join(root or paths.root(), key)
 
 
 # path -> (stat signature, content hash); see file_hash. Per process: a new command starts empty.
@@ -157,7 +158,8 @@ class Manifest:
     def still_valid(self, key: str, output: Path) -> bool:
         if key != self.key or file_hash(output) != self.output:
             return False
-        return all(file_hash(locate(key)) == digest for key, digest in self.reads.items())
+        root = paths.root()
+        return all(file_hash(locate(key, root)) == digest for key, digest in self.reads.items())
 
 
 def manifest_path(output: Path) -> Path:
