@@ -9,6 +9,7 @@ import json
 import os
 import shutil
 import tempfile
+import time
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -26,6 +27,105 @@ def test_file_hash_follows_content_not_time(tmp_path):
     f.write_text("y\n")
     assert cache.file_hash(f) != before
     assert cache.file_hash(tmp_path / "missing") is None
+
+
+def _old_files(monkeypatch):
+    """Every file looks older than cache.RECENT_NS, so its hash may be remembered (the clock runs ahead)."""
+    monkeypatch.setattr(cache, "_now_ns", lambda: time.time_ns() + 10 * cache.RECENT_NS)
+    cache.forget_hashes()
+
+
+def _reads(monkeypatch) -> list[str]:
+    """The files cache.file_hash actually opens to hash."""
+    opened: list[str] = []
+    real = hashlib.file_digest
+
+    def counting(f, name):
+        opened.append(f.name)
+        return real(f, name)
+
+    monkeypatch.setattr(hashlib, "file_digest", counting)
+    return opened
+
+
+def test_a_file_is_hashed_once_per_process_while_it_is_unchanged(tmp_path, monkeypatch):
+    _old_files(monkeypatch)
+    opened = _reads(monkeypatch)
+    f = tmp_path / "a.csv"
+    f.write_text("x\n")
+    first = cache.file_hash(f)
+    assert [cache.file_hash(f), cache.file_hash(str(f))] == [first, first]
+    assert opened == [str(f)]
+    assert first == hashlib.sha256(b"x\n").hexdigest()
+
+
+def test_a_remembered_hash_is_never_served_after_a_rewrite_the_stat_signature_sees(tmp_path, monkeypatch):
+    """Rewrites with the same size, with the old mtime put back, or by replacing the file with another of the
+    same size and mtime: each changes the signature (mtime, ctime or inode), so the content is hashed again."""
+    _old_files(monkeypatch)
+    f = tmp_path / "a.csv"
+
+    def rewrite(content: bytes, how: str) -> None:
+        before = os.stat(f)
+        time.sleep(0.05)  # past one tick of the file system's coarse clock
+        if how == "replace":
+            other = tmp_path / "other"
+            other.write_bytes(content)
+            os.replace(other, f)
+        else:
+            f.write_bytes(content)
+        if how in ("same mtime", "replace"):
+            os.utime(f, ns=(before.st_atime_ns, before.st_mtime_ns))
+        assert os.stat(f).st_size == before.st_size and (how == "same size" or
+                                                          os.stat(f).st_mtime_ns == before.st_mtime_ns)
+
+    f.write_bytes(b"aaaa")
+    seen = {cache.file_hash(f)}
+    for content, how in ((b"bbbb", "same size"), (b"cccc", "same mtime"), (b"dddd", "replace")):
+        assert cache.file_hash(f) in seen  # remembered, and still right
+        rewrite(content, how)
+        assert cache.file_hash(f) == hashlib.sha256(content).hexdigest(), how
+        seen = {cache.file_hash(f)}
+
+
+def test_a_file_rewritten_within_one_clock_tick_is_never_served_a_remembered_hash(tmp_path, monkeypatch):
+    """What the signature cannot see: a second write that leaves size, mtime, ctime and inode as they were
+    (here forced by freezing stat; in life, two writes within one tick of the file system's clock, or the
+    clock set back). A recently changed file is never remembered, so the real clock guards the first case;
+    for a file that looks old (the clock run ahead), the limit shows: the remembered hash is served until
+    forget_hashes()."""
+    f = tmp_path / "a.csv"
+    f.write_bytes(b"aaaa")
+    frozen, real_stat = os.stat(f), os.stat
+    monkeypatch.setattr(cache.os, "stat", lambda p, *a, **k: frozen if str(p) == str(f) else real_stat(p, *a, **k))
+    cache.forget_hashes()
+    assert cache.file_hash(f) == hashlib.sha256(b"aaaa").hexdigest()
+    f.write_bytes(b"bbbb")  # the signature stays frozen: only the recency rule can tell
+    assert cache.file_hash(f) == hashlib.sha256(b"bbbb").hexdigest()
+
+    _old_files(monkeypatch)
+    assert cache.file_hash(f) == hashlib.sha256(b"bbbb").hexdigest()
+    f.write_bytes(b"cccc")
+    assert cache.file_hash(f) == hashlib.sha256(b"bbbb").hexdigest()  # the documented limit
+    cache.forget_hashes()
+    assert cache.file_hash(f) == hashlib.sha256(b"cccc").hexdigest()
+
+
+def test_tree_hash_follows_names_and_contents_of_the_code_files_only(tmp_path, monkeypatch):
+    _old_files(monkeypatch)
+    (tmp_path / "pkg" / "templates").mkdir(parents=True)
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    (tmp_path / "pkg" / "templates" / "t.j2").write_text("{{ x }}")
+    first = cache.tree_hash(tmp_path / "pkg")
+    (tmp_path / "pkg" / "notes.txt").write_text("not code")
+    assert cache.tree_hash(tmp_path / "pkg") == first
+    time.sleep(0.05)
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    assert cache.tree_hash(tmp_path / "pkg") != first
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    assert cache.tree_hash(tmp_path / "pkg") == first
+    (tmp_path / "pkg" / "a.py").rename(tmp_path / "pkg" / "b.py")
+    assert cache.tree_hash(tmp_path / "pkg") != first
 
 
 def test_a_listing_changes_when_a_matching_file_appears(tmp_path):

@@ -177,3 +177,22 @@ def test_another_value_respects_constraints_between_parameters():
     changed = params.views_changed(declared)
     assert set(changed) == {"a", "b"} and changed["b"] >= changed["a"]
     assert changed != {"a": 2015, "b": 2016}
+
+
+def test_read_parses_a_notebook_once_and_follows_a_rewrite(tmp_path, monkeypatch):
+    import json
+
+    def notebook(cell: str) -> str:
+        return json.dumps({"cells": [{"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": cell}]})
+
+    path = tmp_path / "01_t.ipynb"
+    path.write_text(notebook("x: int = 1  # a\n"))
+    loads = []
+    real = json.load
+    monkeypatch.setattr(params.json, "load", lambda f: loads.append(f.name) or real(f))
+    assert [p.default for p in params.read(path)] == [1]
+    assert [p.default for p in params.read(path)] == [1] and len(loads) == 1
+    path.write_text(notebook("x: int = 2  # a\n"))  # same size, new content, same process
+    assert [p.default for p in params.read(path)] == [2]
+    path.write_text(notebook("x: int = 1  # a\n"))
+    assert [p.default for p in params.read(path)] == [1] and len(loads) == 2  # that content was parsed before

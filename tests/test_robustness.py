@@ -210,3 +210,112 @@ def test_bad_input_exits_2_before_any_kernel(scratch, args, message):
     done = cli("robustness", *args, env_root=scratch)
     assert done.returncode == 2 and message in done.stderr, done.stdout + done.stderr
     assert not (scratch / "build").exists()
+
+
+def summary_csv(base, status: str) -> None:
+    cols = robustness.SUMMARY_COLUMNS
+    (base / "summary.csv").write_text(",".join(cols) + "\n01_t,C1," + status + "," * (len(cols) - 3) + "\n")
+
+
+def fake_pass(tmp_path, monkeypatch, n: int = 300):
+    """A notebook's finished pass of ``n`` runs, each with a cache manifest that read one shared file, as if a
+    pass had run (no kernel); returns (shared file, base folder)."""
+    import json
+    import time
+
+    from techduel import cache
+
+    monkeypatch.setenv("TECHDUEL_ROOT", str(tmp_path))
+    monkeypatch.setenv("TECHDUEL_BUILD", str(tmp_path / "build"))
+    monkeypatch.setattr(cache, "_now_ns", lambda: time.time_ns() + 10 * cache.RECENT_NS)  # files look old
+    cache.forget_hashes()
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "notebooks" / "01_t.ipynb").write_text(json.dumps({"metadata": {"techduel": {"thread": "t"}}, "cells": [
+        {"cell_type": "code", "metadata": {"tags": ["parameters"]}, "source": "x: int = 1  # x\n"}]}))
+    shared = tmp_path / "data" / "shared.csv"
+    shared.parent.mkdir()
+    shared.write_text("a,b\n1,2\n")
+    lib = robustness.Path(robustness.__file__).parent
+    lib_hash, env_hash = cache.tree_hash(lib), cache.environment_hash()
+    base = tmp_path / "build" / "robustness" / "01_t"
+    runs = []
+    for i in range(n):
+        key = cache.static_key(tmp_path / "notebooks" / "01_t.ipynb", {"x": i}, lib_hash, env_hash, "verdicts")
+        out = base / "runs" / f"x={i}.ipynb"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(f"run {i}")
+        cache.save(out, key, [str(shared)])
+        runs.append({"parameters": {"x": i}, "key": key, "output": f"runs/x={i}.ipynb", "mode": "verdicts"})
+    (base / "runs.json").write_text(json.dumps({"notebook": "01_t", "points": 3, "tolerance": 0.01,
+                                                "runs": runs}))
+    (base / "robustness.csv").write_text(",".join(robustness.RECORD_COLUMNS) + "\n01_t,C1,x,1,accurate,r\n")
+    summary_csv(base, "robust")
+    robustness.combine()
+    return shared, base
+
+
+def test_current_hashes_each_file_once_for_hundreds_of_runs_and_still_sees_an_edit(tmp_path, monkeypatch):
+    """A warm rerun confirms every run of a pass: the notebook, the code and the shared inputs are hashed
+    once per command, not once per run; an input rewritten afterwards still makes the pass stale."""
+    import hashlib
+    import time
+
+    from techduel import cache
+
+    shared, _ = fake_pass(tmp_path, monkeypatch)
+    cache.forget_hashes()  # a new command
+    opened: list[str] = []
+    real = hashlib.file_digest
+    monkeypatch.setattr(hashlib, "file_digest", lambda f, name: opened.append(f.name) or real(f, name))
+    assert robustness.current("01_t")
+    assert opened.count(str(shared)) == 1 and opened.count(str(tmp_path / "notebooks" / "01_t.ipynb")) == 1
+    assert len(opened) == len(set(opened))  # every file at most once: outputs, inputs, code, lock
+    assert robustness.current("01_t") and len(opened) == len(set(opened))  # asked again: nothing re-read
+    time.sleep(0.05)
+    shared.write_text("a,b\n1,3\n")  # same size, new content
+    assert not robustness.current("01_t")
+
+
+def test_a_warm_pass_is_skipped_only_while_its_runs_its_files_and_its_settings_are_unchanged(tmp_path, monkeypatch):
+    import time
+
+    shared, base = fake_pass(tmp_path, monkeypatch, n=20)
+    assert not robustness.fresh_pass(["01_t"], 3, 0.01)  # never recorded: a pass must run
+    robustness.record_pass(["01_t"], 3, 0.01)
+    assert robustness.fresh_pass(["01_t"], 3, 0.01)
+    assert not robustness.fresh_pass(["01_t"], 4, 0.01) and not robustness.fresh_pass(["01_t"], 3, 0.02)
+    assert not robustness.fresh_pass(["01_t", "02_u"], 3, 0.01)  # a notebook never analysed
+    time.sleep(0.05)
+    for edit in (lambda: summary_csv(base, "sensitive"),
+                 lambda: (tmp_path / "build" / "robustness_summary.csv").unlink(),
+                 lambda: (base / "runs" / "x=7.ipynb").write_text("run 8"),
+                 lambda: shared.write_text("a,b\n1,3\n")):
+        edit()
+        assert not robustness.fresh_pass(["01_t"], 3, 0.01)
+        shared.write_text("a,b\n1,2\n")
+        (base / "runs" / "x=7.ipynb").write_text("run 7")
+        summary_csv(base, "robust")
+        robustness.combine()
+        assert robustness.fresh_pass(["01_t"], 3, 0.01)  # put back as it was: current again
+
+
+def test_a_command_runs_the_pass_until_a_clean_one_is_recorded_then_confirms_it(tmp_path, monkeypatch):
+    from techduel import runner
+
+    fake_pass(tmp_path, monkeypatch, n=5)
+    calls, failing = [], []
+
+    def fake_robustness(names, **kw):
+        calls.append(names)
+        return [runner.Outcome("01_t/defaults", "failed" if failing else "ok", 1.0)], {}
+
+    monkeypatch.setattr(robustness, "robustness", fake_robustness)
+    failing.append(True)
+    assert robustness.pass_unless_fresh([]) is not None and len(calls) == 1  # a run failed: not recorded
+    assert robustness.pass_unless_fresh([]) is not None and len(calls) == 2
+    failing.clear()
+    assert robustness.pass_unless_fresh([]) is not None and len(calls) == 3  # clean: recorded
+    assert robustness.pass_unless_fresh([]) is None and len(calls) == 3
+    assert robustness.pass_unless_fresh(["01_t"], points=3) is None
+    assert robustness.pass_unless_fresh([], points=2) is not None and len(calls) == 4  # other settings
+    assert robustness.pass_unless_fresh([], force=True) is not None and len(calls) == 5

@@ -161,8 +161,13 @@ def _dispatch(args) -> int:
     if args.cmd == "robustness":
         from . import robustness
 
-        outcomes, written = robustness.robustness(args.notebooks, points=args.points, tolerance=args.tolerance,
-                                                  jobs=args.jobs, force=args.force, executor=args.executor)
+        done = robustness.pass_unless_fresh(args.notebooks, points=args.points, tolerance=args.tolerance,
+                                            jobs=args.jobs, force=args.force, executor=args.executor)
+        if done is None:
+            print("  robustness: every run is current and every file is as the last pass wrote it; nothing to do "
+                  "(--force reruns)")
+            return 0
+        outcomes, written = done
         failed = [o for o in outcomes if o.status == "failed"]
         print(f"  {len(outcomes)} runs ({sum(o.cache == 'hit' for o in outcomes)} from the cache, "
               f"{len(failed)} failed)")
@@ -211,11 +216,34 @@ def _robustness_first(names: list[str], jobs: int, force: bool):
 
 
 def _verdicts(outcomes: list[runner.Outcome], folder, overrides: list[str]) -> str:
-    """The closing list of verdicts: those of every notebook the command ran or served from the cache."""
-    from . import report
+    """The closing list of verdicts: those of every notebook the command ran or served from the cache.
 
-    ran = [(o.notebook, folder / f"{o.notebook}.ipynb" if o.status == "ok" else None) for o in outcomes]
-    return report.run_verdicts(ran, overrides)
+    Kept under build/.cache, keyed by the content of the executed copies it is read from, so that a warm
+    run prints it without importing pandas (reading the verdicts needs it; nothing else on that path does)."""
+    import hashlib
+    from pathlib import Path
+
+    from . import cache
+
+    ran = [(o.notebook, Path(folder) / f"{o.notebook}.ipynb" if o.status == "ok" else None) for o in outcomes]
+    kept = None
+    if Path(folder).resolve().is_relative_to(paths.build_dir()):
+        name = "closing-verdicts-" + hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:12]
+        kept = paths.build_dir() / ".cache" / f"{name}.txt"
+        key = cache.inputs_key([p for _, p in ran if p is not None], cache.tree_hash(Path(__file__).parent),
+                               json.dumps([[stem, p is not None] for stem, p in ran]), json.dumps(overrides))
+        if kept.exists() and cache.fresh(name, key, [kept]):
+            return kept.read_text(encoding="utf-8")
+    from . import files, report
+
+    text = report.run_verdicts(ran, overrides)
+    if kept is not None:
+        try:
+            files.write_atomic(kept, text)
+            cache.record(name, key, [kept])
+        except OSError:
+            pass  # without it, the next run reads the verdicts again
+    return text
 
 
 def _publish(site: bool, build=None) -> int:

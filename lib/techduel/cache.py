@@ -9,6 +9,9 @@ The manifest also holds the hash of the output it vouches for; a missing or alte
 Every path in a manifest is written relative to the repository root (files outside it stay absolute) and
 read back against the current root: a checkout copied or moved together with its ``build/`` then checks
 its own files, never the original's.
+
+Within one process a file's hash is remembered (:func:`file_hash`), so that a command confirming hundreds of
+runs hashes each file once, not once per run that read it.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass
@@ -48,19 +52,36 @@ def entry(path: str | os.PathLike) -> str:
     return str(absolute)
 
 
-def locate(key: str) -> str:
-    """The file a key names in the current checkout (the inverse of :func:`entry`)."""
+def locate(key: str, root: Path | None = None) -> str:
+    """The file a key names in the current checkout (the inverse of :func:`entry`); ``root`` saves resolving
+    the root again for each of a manifest's reads."""
     if key.startswith("glob:"):
         _, folder, pattern = key.split(":", 2)
-        return f"glob:{locate(folder)}:{pattern}"
+        return f"glob:{locate(folder, root)}:{pattern}"
     if key.startswith("rows:"):
         _, selector, file = key.split(":", 2)
-        return f"rows:{selector}:{locate(file)}"
-    return key if Path(key).is_absolute() else str(paths.root() / key)
+        return f"rows:{selector}:{locate(file, root)}"
+    return key if os.path.isabs(key) else os.path.join(root or paths.root(), key)
+
+
+# path -> (stat signature, content hash); see file_hash. Per process: a new command starts empty.
+_hashes: dict[str, tuple[tuple[int, ...], str]] = {}
+RECENT_NS = 2_000_000_000  # a file changed this recently (ns) is hashed every time, never remembered
 
 
 def file_hash(path: str | os.PathLike) -> str | None:
-    """Content hash of a file; for a traced listing (``glob:folder:pattern``), hash of the matching names."""
+    """Content hash of a file; for a traced listing (``glob:folder:pattern``), hash of the matching names.
+
+    The content is always the criterion. Within one process the hash is remembered and served again only
+    while the file's stat signature (size, mtime_ns, ctime_ns, inode, device) is unchanged: any write
+    through the file system moves mtime and ctime, and ``os.utime`` can put back mtime but not ctime; a
+    replaced file (rename, delete and create) gets a new ctime and usually a new inode. What the signature
+    cannot see is a second write within one tick of the file system's clock (the timestamps are coarse, a
+    few ms), so a file whose mtime or ctime is younger than ``RECENT_NS`` at the moment it is hashed is
+    hashed again every time ("racy" entries, as git calls them): a later write then lands in a later tick
+    and shows. The remaining limit: a change that keeps all five, which takes setting the clock back, or a
+    file system that keeps no timestamps; a command is short, and a new process starts with nothing
+    remembered (:func:`forget_hashes` empties it too)."""
     if str(path).startswith("glob:"):
         _, folder, pattern = str(path).split(":", 2)
         names = sorted(p.name for p in Path(folder).glob(pattern))
@@ -68,10 +89,41 @@ def file_hash(path: str | os.PathLike) -> str | None:
     if str(path).startswith("rows:"):
         _, selector, file = str(path).split(":", 2)
         return rows_hash(file, *selector.split("=", 1))
+    name, started = os.path.abspath(path), _now_ns()
     try:
-        return hashlib.sha256(Path(path).read_bytes()).hexdigest()
+        st = os.stat(name)
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return None
+    signature = (st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino, st.st_dev)
+    known = _hashes.get(name)
+    if known is not None and known[0] == signature:
+        return known[1]
+    try:
+        with open(name, "rb") as f:
+            digest = hashlib.file_digest(f, "sha256").hexdigest()
     except (FileNotFoundError, IsADirectoryError):
         return None
+    if max(st.st_mtime_ns, st.st_ctime_ns) < started - RECENT_NS:
+        _hashes[name] = (signature, digest)
+    else:
+        _hashes.pop(name, None)
+    return digest
+
+
+def _now_ns() -> int:
+    return time.time_ns()
+
+
+def forget_hashes() -> None:
+    """Empty the remembered hashes (tests; a long-lived process between commands)."""
+    _hashes.clear()
+    _code_hashes.clear()
+
+
+_PACKAGE = Path(__file__).resolve().parent
+_code_hashes: dict[tuple, str] = {}
 
 
 def rows_hash(path: str | os.PathLike, column: str, value: str) -> str | None:
@@ -95,10 +147,21 @@ def rows_hash(path: str | os.PathLike, column: str, value: str) -> str | None:
 
 
 def tree_hash(folder: Path, suffixes=(".py", ".j2", ".json")) -> str:
+    """Hash of the names and contents of the code files below ``folder``.
+
+    The package's own folder is hashed once per process: it is the code this command runs, and every run
+    the command records is keyed with that hash, so an edit to lib/ while a command runs is seen by the next
+    command, which reruns whatever was recorded under the old hash. Any other folder is listed every time
+    (each file's hash remembered as :func:`file_hash` says)."""
+    mine = Path(folder).resolve() == _PACKAGE
+    if mine and suffixes in _code_hashes:
+        return _code_hashes[suffixes]
     h = hashlib.sha256()
     for p in sorted(folder.rglob("*")):
-        if p.is_file() and p.suffix in suffixes and "__pycache__" not in p.parts:
-            h.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes() + b"\0")
+        if p.suffix in suffixes and "__pycache__" not in p.parts and p.is_file():
+            h.update(p.relative_to(folder).as_posix().encode() + b"\0" + (file_hash(p) or "").encode() + b"\0")
+    if mine:
+        _code_hashes[suffixes] = h.hexdigest()
     return h.hexdigest()
 
 
@@ -125,7 +188,8 @@ class Manifest:
     def still_valid(self, key: str, output: Path) -> bool:
         if key != self.key or file_hash(output) != self.output:
             return False
-        return all(file_hash(locate(key)) == digest for key, digest in self.reads.items())
+        root = paths.root()
+        return all(file_hash(locate(key, root)) == digest for key, digest in self.reads.items())
 
 
 def manifest_path(output: Path) -> Path:

@@ -102,13 +102,25 @@ def parameters_cell(nb: dict, where: str) -> int:
     return hits[0]
 
 
+_read: dict[str, tuple[Parameter, ...]] = {}  # content hash of a notebook -> its parameters
+
+
 def read(path: str | Path) -> list[Parameter]:
-    """The declared parameters of a notebook, in order."""
+    """The declared parameters of a notebook, in order. Remembered by the file's content hash: a command
+    asks for them dozens of times, and parsing a notebook with its outputs is most of a warm run's time."""
+    from . import cache
+
+    digest = cache.file_hash(path)
+    if digest is not None and digest in _read:
+        return list(_read[digest])
     with open(path, encoding="utf-8") as f:
         nb = json.load(f)  # plain JSON: nbformat is slow to import and not needed to read one cell
     cell = nb["cells"][parameters_cell(nb, str(path))]
     source = cell["source"]
-    return parse("".join(source) if isinstance(source, list) else source, str(path))
+    declared = parse("".join(source) if isinstance(source, list) else source, str(path))
+    if digest is not None and digest == cache.file_hash(path):  # not rewritten while it was read
+        _read[digest] = tuple(declared)
+    return declared
 
 
 def parse(source: str, where: str = "parameters cell") -> list[Parameter]:

@@ -411,7 +411,7 @@ def write(nb, analysis: Analysis, base: Path, done: list[dict], points: int, tol
              "output": f"runs/{run_name(o)}.ipynb"} for o in done]
     written[f"{nb.stem}/runs.json"] = files.write_atomic(
         base / "runs.json", json.dumps({"notebook": nb.stem, "points": points, "tolerance": tolerance,
-                                        "runs": runs}, indent=1, sort_keys=True, default=str))
+                                        "mode": "verdicts", "runs": runs}, indent=1, sort_keys=True, default=str))
     fig = figure(analysis, declared, nb.stem, base)
     if fig is not None:
         written[f"{nb.stem}/figure"] = fig
@@ -441,7 +441,11 @@ def combine() -> dict[str, Path]:
 
 def current(stem: str) -> bool:
     """Whether build/robustness/<stem>/ still answers for the current inputs: every run it rests on is one
-    the cache would serve now (same notebook, parameters, code, environment and files read)."""
+    the cache would serve now (same notebook, parameters, code, environment, run mode and files read).
+
+    Hundreds of runs share the notebook, the code and most of the files they read; cache.file_hash
+    remembers each file's hash within the process, so each is hashed once per command, not once per run.
+    A run's mode is read from runs.json (a run's ``mode``, else the file's, else ``full``)."""
     from . import cache, paths
 
     base = paths.build_dir() / "robustness" / stem
@@ -451,9 +455,78 @@ def current(stem: str) -> bool:
         return False
     nb_path = paths.notebooks_dir() / f"{stem}.ipynb"
     lib_hash, env_hash = cache.tree_hash(Path(__file__).parent), cache.environment_hash()
+    mode = doc.get("mode", "full")
     return bool(doc.get("runs")) and all(
-        cache.static_key(nb_path, r["parameters"], lib_hash, env_hash, "verdicts") == r["key"]
+        cache.static_key(nb_path, r["parameters"], lib_hash, env_hash, r.get("mode", mode)) == r["key"]
         and cache.hit(base / r["output"], r["key"]) for r in doc["runs"])
+
+
+def _pass_files(stem: str) -> list[Path]:
+    from . import paths
+
+    base = paths.build_dir() / "robustness" / stem
+    return [base / "runs.json", base / "robustness.csv", base / "summary.csv", *sorted(base.glob("*__robustness.png"))]
+
+
+def _pass_key(stem: str, points: int, tolerance: float) -> str:
+    from . import cache, paths
+
+    return cache.inputs_key([paths.build_dir() / "robustness" / stem / "runs.json"], str(points), repr(tolerance),
+                            cache.tree_hash(Path(__file__).parent))
+
+
+def _combined(stems: list[str]) -> tuple[str, str, list[Path]]:
+    """The book for build/robustness.csv and build/robustness_summary.csv: made from every notebook's files."""
+    from . import cache, paths
+
+    build = paths.build_dir()
+    parts = sorted((build / "robustness").glob("*/robustness.csv")) + sorted((build / "robustness").glob("*/summary.csv"))
+    return ("robustness-combined", cache.inputs_key(parts, cache.tree_hash(Path(__file__).parent)),
+            [build / "robustness.csv", build / "robustness_summary.csv"])
+
+
+def fresh_pass(stems: list[str], points: int, tolerance: float) -> bool:
+    """Whether a robustness pass over ``stems`` would change nothing: for each, the last pass (recorded by
+    :func:`record_pass`) had the same points and tolerance, no run failed, every run it rests on is still one
+    the cache would serve (:func:`current`), and its files are as it wrote them; and the combined tables are
+    as they were made from them. Then the analysis, which depends only on those runs' labels, the notebook's
+    declared parameters (part of each run's key) and the code (likewise), would come out the same, so a warm
+    rerun need not read every run back, draw the figures again and rewrite the files."""
+    from . import cache
+
+    if not stems:
+        return False
+    for stem in stems:
+        if not (cache.fresh(f"robustness-{stem}", _pass_key(stem, points, tolerance), _pass_files(stem))
+                and current(stem)):
+            return False
+    return cache.fresh(*_combined(stems))
+
+
+def record_pass(stems: list[str], points: int, tolerance: float) -> None:
+    """After a pass in which no run failed: what :func:`fresh_pass` checks next time."""
+    from . import cache
+
+    for stem in stems:
+        cache.record(f"robustness-{stem}", _pass_key(stem, points, tolerance), _pass_files(stem))
+    cache.record(*_combined(stems))
+
+
+def pass_unless_fresh(names: list[str], points: int = 3, tolerance: float = 0.01, jobs: int | None = None,
+                      force: bool = False, echo=print, executor=None) -> tuple[list, dict[str, Path]] | None:
+    """:func:`robustness`, unless :func:`fresh_pass` says it would change nothing (then None, and nothing is
+    read back or written); a pass with no failed run is recorded for next time. The way in for every command
+    that runs the pass (``robustness``, and ``run`` when it includes it)."""
+    from . import runner
+
+    stems = [nb.stem for nb in runner.select(names) if not nb.is_overview]
+    if not force and fresh_pass(stems, points, tolerance):
+        return None
+    outcomes, written = robustness(names, points=points, tolerance=tolerance, jobs=jobs, force=force, echo=echo,
+                                   executor=executor)
+    if not any(o.status == "failed" for o in outcomes):
+        record_pass(stems, points, tolerance)
+    return outcomes, written
 
 
 def _show(value) -> str:
