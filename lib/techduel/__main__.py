@@ -128,7 +128,7 @@ def _dispatch(args) -> int:
         build = runner.target(args.notebooks, args.overrides)
         first, summary = [], None
         if build == paths.build_dir() and not args.no_robustness:  # canonical: robustness first, cached
-            first, summary = _robustness_first(args.notebooks, args.jobs, args.force)
+            first, summary = _robustness_first(args.notebooks, args.jobs, args.force, args.executor)
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force,
                               limits=_limits(args), robustness_summary=summary, executor=args.executor)
         print(runner.table(outcomes))
@@ -197,7 +197,7 @@ def _dispatch(args) -> int:
     raise AssertionError(args.cmd)
 
 
-def _robustness_first(names: list[str], jobs: int, force: bool):
+def _robustness_first(names: list[str], jobs: int, force: bool, executor=None):
     """The robustness pass of the thread notebooks named (all when none), through the cache, before they run:
     (its outcomes, build/robustness_summary.csv), or ([], None) when no thread notebook is named. Its runs read
     no summary (robustness_shown.reading(None)); cache hits are counted, not listed."""
@@ -208,7 +208,12 @@ def _robustness_first(names: list[str], jobs: int, force: bool):
         return [], None
     quiet = lambda line: None if "cache hit" in line else print(line)  # noqa: E731
     with robustness_shown.reading(None):
-        outcomes, written = robustness.robustness(stems, jobs=jobs, force=force, echo=quiet)
+        done = robustness.pass_unless_fresh(stems, jobs=jobs, force=force, echo=quiet, executor=executor)
+    if done is None:  # every run current, every file as the last pass wrote it: confirmed, not redone
+        summary = paths.build_dir() / "robustness_summary.csv"
+        print(f"  robustness: current, nothing to run -> {runner.shown(summary)}")
+        return [], summary
+    outcomes, written = done
     failed = sum(o.status == "failed" for o in outcomes)
     print(f"  robustness: {len(outcomes)} runs ({sum(o.cache == 'hit' for o in outcomes)} from the cache, "
           f"{failed} failed) -> {runner.shown(written['robustness_summary.csv'])}")

@@ -34,7 +34,7 @@ from pathlib import Path
 from . import files, paths
 
 CHANGED_FILE = "data/sanctions/counts.csv"  # read by 06_sanctions_timeline only
-RUN = ["run", "--no-site"]  # the notebooks alone: (b)-(d); if `run` comes to include more, exclude it here
+RUN = ["run", "--no-site", "--no-robustness"]  # the notebooks alone, as the naive loop runs them: (b)-(d)
 TIMEOUT = 4 * 3600  # seconds for any one command; a hung run fails the bench instead of hanging it
 
 # name -> (what is measured, limit); every one is "at most"
