@@ -253,25 +253,20 @@ def record(name: str, key: str, outputs: list[Path]) -> None:
 def source_hash(notebook: Path) -> str | None:
     """Hash of what a notebook runs and how it is displayed, not of what an earlier run left in it: cells'
     types, sources and metadata, and the notebook's metadata, without outputs and execution counts. A refresh
-    rewrites the committed notebooks' outputs; their runs must not miss the cache for that alone."""
-    try:
-        st = os.stat(notebook)
-    except OSError:
-        return None
-    key = (str(notebook), st.st_size, st.st_mtime_ns, st.st_ctime_ns, st.st_ino)
-    if time.time_ns() - max(st.st_mtime_ns, st.st_ctime_ns) < 2_000_000_000:  # just written: may change
-        return _source_hash.__wrapped__(*key)  # again within the file system's clock tick, so never remembered
-    return _source_hash(*key)
+    rewrites the committed notebooks' outputs; their runs must not miss the cache for that alone. Parsed once
+    per content (:func:`file_hash` says when the content is the same)."""
+    digest = file_hash(notebook)
+    return None if digest is None else _source_hash(str(notebook), digest)
 
 
 @lru_cache(maxsize=256)
-def _source_hash(path: str, _size: int, _mtime_ns: int, _ctime_ns: int, _inode: int) -> str | None:
+def _source_hash(path: str, digest: str) -> str | None:
     try:
         doc = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        return file_hash(path)  # not a notebook we can read: its bytes, and the runner reports the file
+        return digest  # not a notebook we can read: its bytes, and the runner reports the file
     if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
-        return file_hash(path)
+        return digest
     cells = [{k: v for k, v in c.items() if k not in ("outputs", "execution_count")} if isinstance(c, dict) else c
              for c in doc["cells"]]
     lean = {**doc, "cells": cells}
