@@ -52,3 +52,28 @@ def test_the_mode_is_part_of_the_cache_key(tmp_path):
     full = cache.static_key(nb, {"a": 1}, "lib", "env")
     assert full == cache.static_key(nb, {"a": 1}, "lib", "env", "full")
     assert cache.static_key(nb, {"a": 1}, "lib", "env", "verdicts") != full
+
+
+@pytest.mark.parametrize("stem, overrides", [("04_east_data_west_computing", {"route_factor": 2.6}),
+                                             ("03_huawei_vertical_integration", {})])
+def test_a_verdicts_run_records_what_a_full_run_records(tmp_path, stem, overrides):
+    """Robustness reads verdicts-only runs, the site publishes full ones: the same parameters must give the same
+    recorded results and verdicts (payloads byte for byte) either way; only figures and tables differ."""
+    import json
+
+    from techduel import claims, outputs, results, runner
+
+    nb, = runner.select([stem])
+    jobs = [runner.Job(nb, overrides, tmp_path / f"{mode}.ipynb", tmp_path, label=mode, mode=mode)
+            for mode in ("full", "verdicts")]
+    done = runner.run_stages([jobs], jobs=2, force=True, echo=lambda *a: None)
+    assert [o.status for o in done] == ["ok", "ok"], [o.error for o in done]
+    full, quick = (tmp_path / "full.ipynb", tmp_path / "verdicts.ipynb")
+    assert json.dumps(results.read(full), sort_keys=True) == json.dumps(results.read(quick), sort_keys=True)
+    def judged(path):  # a verdict without its robustness line, which a robustness run cannot know of itself
+        return json.dumps([{k: v for k, v in p.items() if not k.startswith("robustness")}
+                           for p in outputs.read(path, outputs.VERDICT)], sort_keys=True)
+
+    assert judged(full) == judged(quick)
+    assert len(claims.read_verdicts([quick])) > 0
+    assert b"image/png" in full.read_bytes() and b"image/png" not in quick.read_bytes()
