@@ -24,6 +24,7 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
@@ -124,8 +125,7 @@ def scan(folder: Path | None = None) -> tuple[list[Notebook], list[Unreadable]]:
     good, bad = [], []
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
         try:
-            with open(path, encoding="utf-8") as f:
-                meta = json.load(f).get("metadata", {}).get("techduel", {})
+            meta = _techduel_metadata(str(path), cache.file_hash(path))
             nb = Notebook(path, meta.get("thread", ""), meta.get("title", path.stem), meta.get("question", ""))
             nb.parameters()  # a notebook whose parameters cannot be read cannot be checked, so cannot run
         except params.ParameterError as exc:
@@ -135,6 +135,14 @@ def scan(folder: Path | None = None) -> tuple[list[Notebook], list[Unreadable]]:
         else:
             good.append(nb)
     return good, bad
+
+
+@lru_cache(maxsize=64)
+def _techduel_metadata(path: str, _digest: str | None) -> dict:
+    """A notebook's ``techduel`` metadata, parsed once per content: a command scans the folder several times,
+    and a notebook with its outputs is megabytes of JSON."""
+    with open(path, encoding="utf-8") as f:
+        return json.load(f).get("metadata", {}).get("techduel", {})
 
 
 def discover(folder: Path | None = None) -> list[Notebook]:
