@@ -5,7 +5,7 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from techduel import brief, claims, data
+from techduel import brief, claims, data, paths
 
 
 @pytest.fixture
@@ -18,6 +18,7 @@ def shown(monkeypatch):
     monkeypatch.setattr("IPython.display.update_display",
                         lambda bundle, display_id=None, **k: seen.append(("update", bundle, display_id)))
     monkeypatch.setattr(brief, "_state", {"id": None, "rows": {}})
+    monkeypatch.setenv(paths.ROBUSTNESS_ENV, "")  # no robustness summary: these tests are about the block
     return seen
 
 
@@ -47,10 +48,11 @@ def test_a_verdict_without_a_block_updates_nothing(shown):
     assert [k for k, _, _ in shown] == ["display"]  # the verdict box only
 
 
-def test_executed_notebook_stores_the_final_block_at_the_top(tmp_path):
+def test_executed_notebook_stores_the_final_block_at_the_top(tmp_path, monkeypatch):
     """nbclient rewrites the first output when the display is updated: what a git host and the site show."""
     from nbclient import NotebookClient
 
+    monkeypatch.setenv(paths.ROBUSTNESS_ENV, "")  # the kernel inherits it: no robustness summary read
     sources = _sources()
     nb = nbformat.v4.new_notebook(cells=[
         nbformat.v4.new_code_cell("from techduel import brief, claims\nbrief.show('sanctions_timeline')"),
