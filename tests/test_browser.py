@@ -307,11 +307,17 @@ def test_long_reader_tables_sort_and_filter_offline_with_itables(reader_site, br
     assert int(re.search(r"Showing \d+ to (\d+)", info()).group(1)) < total
     board.locator("input[type=search]").fill("")
     line = board.locator("thead th", has_text="Line").first
+    column = lambda: [int(v) for v in board.locator("tbody tr td:nth-child(2)").all_inner_texts() if v.strip()]  # noqa: E731
+    # DataTables redraws after the click returns: wait for the header to say it is sorted before reading the
+    # rows (reading at once raced the redraw in CI and saw the previous order).
+    sorted_as = "([el, way]) => el.getAttribute('aria-sort') === way"
     line.click()
-    values = [int(v) for v in board.locator("tbody tr td:nth-child(2)").all_inner_texts() if v.strip()]
+    page.wait_for_function(sorted_as, arg=[line.element_handle(), "ascending"], timeout=10_000)
+    values = column()
     assert values and values == sorted(values)
     line.click()
-    values = [int(v) for v in board.locator("tbody tr td:nth-child(2)").all_inner_texts() if v.strip()]
+    page.wait_for_function(sorted_as, arg=[line.element_handle(), "descending"], timeout=10_000)
+    values = column()
     assert values == sorted(values, reverse=True) and values != sorted(values)
     assert requests == []
     page.close()
