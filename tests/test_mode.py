@@ -55,7 +55,8 @@ def test_the_mode_is_part_of_the_cache_key(tmp_path):
 
 
 @pytest.mark.parametrize("stem, overrides", [("04_east_data_west_computing", {"route_factor": 2.6}),
-                                             ("03_huawei_vertical_integration", {})])
+                                             ("03_huawei_vertical_integration", {}),
+                                             ("02_deepseek_on_small_hardware", {"bits_per_weight": 8.0})])
 def test_a_verdicts_run_records_what_a_full_run_records(tmp_path, stem, overrides):
     """Robustness reads verdicts-only runs, the site publishes full ones: the same parameters must give the same
     recorded results and verdicts (payloads byte for byte) either way; only figures and tables differ."""
@@ -77,3 +78,76 @@ def test_a_verdicts_run_records_what_a_full_run_records(tmp_path, stem, override
     assert judged(full) == judged(quick)
     assert len(claims.read_verdicts([quick])) > 0
     assert b"image/png" in full.read_bytes() and b"image/png" not in quick.read_bytes()
+    illustrations = [c for c in json.loads(nb.path.read_text())["cells"]
+                     if runner.ILLUSTRATION in c.get("metadata", {}).get("tags", [])]
+    tagged = lambda path: [c for c in json.loads(path.read_text())["cells"]  # noqa: E731
+                           if runner.ILLUSTRATION in c.get("metadata", {}).get("tags", [])]
+    assert len(tagged(full)) == len(illustrations) and tagged(quick) == []
+    assert all(c["outputs"] for c in tagged(full))  # a full run does run them
+
+
+def test_the_copy_papermill_runs_has_no_stored_outputs_and_no_illustration_in_a_verdicts_run(tmp_path):
+    import json
+
+    from techduel import runner
+
+    nb, = runner.select(["02_deepseek_on_small_hardware"])
+    stored = json.loads(nb.path.read_text())
+    assert any(c.get("outputs") for c in stored["cells"] if c["cell_type"] == "code")
+    for mode in ("full", "verdicts"):
+        folder = tmp_path / mode
+        folder.mkdir()
+        copy = json.loads(runner.runnable_copy(nb.path, mode, folder).read_text())
+        code = [c for c in copy["cells"] if c["cell_type"] == "code"]
+        assert all(c["outputs"] == [] and c["execution_count"] is None for c in code)
+        kept = [c["id"] for c in copy["cells"]]
+        dropped = [c["id"] for c in stored["cells"] if c not in copy["cells"] and c["cell_type"] != "code"]
+        assert dropped == []  # markdown is never touched
+        illustrations = [c["id"] for c in stored["cells"]
+                         if runner.ILLUSTRATION in c.get("metadata", {}).get("tags", [])]
+        assert illustrations  # this notebook has one: its machine bandwidth calibration
+        assert (set(illustrations) & set(kept)) == (set(illustrations) if mode == "full" else set())
+        assert copy["metadata"] == stored["metadata"]
+
+
+def test_the_copy_papermill_runs_names_an_unreadable_notebook(tmp_path):
+    from techduel import runner
+
+    bad = tmp_path / "bad.ipynb"
+    bad.write_text("{not json")
+    with pytest.raises(runner.NotebookFailed, match="bad.ipynb"):
+        runner.runnable_copy(bad, "full", tmp_path)
+
+
+def test_no_later_cell_uses_what_an_illustration_cell_sets():
+    """Leaving an illustration cell out must change nothing else: it records nothing and no later cell reads a
+    name it binds (checked on the cells' syntax, every notebook)."""
+    import ast
+    import json
+
+    from techduel import runner
+
+    checked = 0
+    for nb in runner.select([]):
+        cells = [c for c in json.loads(nb.path.read_text())["cells"] if c["cell_type"] == "code"]
+        bound: dict[str, str] = {}
+        for cell in cells:
+            source = "".join(cell["source"])
+            tree = ast.parse(source)
+            if runner.ILLUSTRATION in cell.get("metadata", {}).get("tags", []):
+                checked += 1
+                calls = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
+                assert not {c for c in calls if c.split(".")[-1] in ("verdict", "record", "emit")}, nb.stem
+                for node in ast.walk(tree):
+                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                        bound[node.id] = cell["id"]
+                continue
+            used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+            rebound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+            rebound |= {a.arg for n in ast.walk(tree) if isinstance(n, ast.arguments)
+                        for a in [*n.posonlyargs, *n.args, *n.kwonlyargs, n.vararg, n.kwarg] if a}
+            leaked = (used - rebound) & set(bound)  # a name the cell binds itself (a loop's, say) is its own
+            assert not leaked, f"{nb.stem}: cell {cell['id']} uses {sorted(leaked)} set by an illustration cell"
+            for name in rebound:
+                bound.pop(name, None)
+    assert checked >= 1

@@ -187,9 +187,11 @@ def test_read_parses_a_notebook_once_and_follows_a_rewrite(tmp_path, monkeypatch
 
     path = tmp_path / "01_t.ipynb"
     path.write_text(notebook("x: int = 1  # a\n"))
+    from techduel import nbjson
+
     loads = []
-    real = json.load
-    monkeypatch.setattr(params.json, "load", lambda f: loads.append(f.name) or real(f))
+    real = nbjson._parse
+    monkeypatch.setattr(nbjson, "_parse", lambda name: loads.append(name) or real(name))
     assert [p.default for p in params.read(path)] == [1]
     assert [p.default for p in params.read(path)] == [1] and len(loads) == 1
     path.write_text(notebook("x: int = 2  # a\n"))  # same size, new content, same process

@@ -53,8 +53,9 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("params", help="the parameters of one notebook")
     p.add_argument("notebook")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--jobs", type=_jobs, default=os.cpu_count() or 1,
-                        help="notebooks run at once (default: the number of cores)")
+    common.add_argument("--jobs", type=_jobs, default=None,
+                        help="notebooks run at once (default: the number of cores; for the short runs of a "
+                             "robustness pass, one more)")
     common.add_argument("--force", action="store_true", help="rerun even what the cache could serve")
     common.add_argument("--executor", default="local", metavar="local|dask://HOST:PORT",
                         help="where the runs the cache cannot serve go: this machine's worker processes "

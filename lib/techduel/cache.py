@@ -261,13 +261,12 @@ def source_hash(notebook: Path) -> str | None:
 
 @lru_cache(maxsize=256)
 def _source_hash(path: str, digest: str) -> str | None:
+    from . import nbjson
+
     try:
-        doc = json.loads(Path(path).read_text(encoding="utf-8"))
+        lean = nbjson.lean(path)  # the cells without outputs and execution counts
     except (OSError, ValueError):
         return digest  # not a notebook we can read: its bytes, and the runner reports the file
-    if not isinstance(doc, dict) or not isinstance(doc.get("cells"), list):
+    if not isinstance(lean, dict) or not isinstance(lean.get("cells"), list):
         return digest
-    cells = [{k: v for k, v in c.items() if k not in ("outputs", "execution_count")} if isinstance(c, dict) else c
-             for c in doc["cells"]]
-    lean = {**doc, "cells": cells}
     return hashlib.sha256(json.dumps(lean, sort_keys=True).encode()).hexdigest()

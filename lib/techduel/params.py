@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import ast
 import io
-import json
 import re
 import tokenize
 from dataclasses import dataclass, field
@@ -113,8 +112,9 @@ def read(path: str | Path) -> list[Parameter]:
     digest = cache.file_hash(path)
     if digest is not None and digest in _read:
         return list(_read[digest])
-    with open(path, encoding="utf-8") as f:
-        nb = json.load(f)  # plain JSON: nbformat is slow to import and not needed to read one cell
+    from . import nbjson
+
+    nb = nbjson.lean(path)  # plain JSON: nbformat is slow to import and not needed to read one cell
     cell = nb["cells"][parameters_cell(nb, str(path))]
     source = cell["source"]
     declared = parse("".join(source) if isinstance(source, list) else source, str(path))

@@ -7,14 +7,20 @@ papermill and nbval start kernels in different folders, so every path in the pro
 from __future__ import annotations
 
 import os
+from functools import lru_cache
 from pathlib import Path
 
 
 def root() -> Path:
     env = os.environ.get("TECHDUEL_ROOT")
-    if env:
-        return Path(env).resolve()
-    return Path(__file__).resolve().parents[2]
+    return _resolved(env, os.getcwd() if env and not os.path.isabs(env) else "")
+
+
+@lru_cache(maxsize=32)
+def _resolved(env: str | None, _cwd: str) -> Path:
+    """The root, resolved once per value of TECHDUEL_ROOT (and folder, for a relative one): a notebook asks
+    for it hundreds of times, and each resolve walked every component of the path."""
+    return Path(env).resolve() if env else Path(__file__).resolve().parents[2]
 
 
 def data_dir() -> Path:

@@ -141,8 +141,9 @@ def scan(folder: Path | None = None) -> tuple[list[Notebook], list[Unreadable]]:
 def _techduel_metadata(path: str, _digest: str | None) -> dict:
     """A notebook's ``techduel`` metadata, parsed once per content: a command scans the folder several times,
     and a notebook with its outputs is megabytes of JSON."""
-    with open(path, encoding="utf-8") as f:
-        return json.load(f).get("metadata", {}).get("techduel", {})
+    from . import nbjson
+
+    return nbjson.lean(path).get("metadata", {}).get("techduel", {})
 
 
 def discover(folder: Path | None = None) -> list[Notebook]:
@@ -283,7 +284,8 @@ def papermill_engine(job: Job, into: Path, gate: Path | None, limits: Limits = L
     base = sockets or kernels.socket_folder()
     folder = Path(tempfile.mkdtemp(prefix="j", dir=base))
     try:
-        pm.execute_notebook(str(nb.path), str(into), parameters=job.parameters, kernel_name=KERNEL,
+        source = runnable_copy(nb.path, job.mode, folder)
+        pm.execute_notebook(str(source), str(into), parameters=job.parameters, kernel_name=KERNEL,
                             cwd=str(nb.path.parent), progress_bar=False, log_output=False,
                             engine_name=_engine(), timeout_func=_Clock(limits),
                             kernel_manager_class=kernels.ipc_manager_class(str(folder), gate, zygote))
@@ -294,6 +296,34 @@ def papermill_engine(job: Job, into: Path, gate: Path | None, limits: Limits = L
     finally:
         shutil.rmtree(folder if sockets else base, ignore_errors=True)
     clean(into, drop_varying=job.committed)
+
+
+ILLUSTRATION = "illustration"  # tag: a cell no verdict or recorded result rests on (it times this machine, say)
+
+
+def runnable_copy(source: Path, mode: str, folder: Path) -> Path:
+    """What papermill is given: the notebook without its stored outputs (megabytes of figures and tables that
+    execution replaces anyway, which papermill parsed and checked on every run) and, for a verdicts-only run,
+    without its cells tagged ``illustration``, whose only product is what the reader sees (the bandwidth of
+    this machine, measured for a minute's reading, was most of such a run). ``tests/test_mode.py`` checks
+    that a verdicts-only run records what a full one does, and that no later cell uses a name such a cell
+    sets."""
+    from . import nbjson
+
+    try:
+        doc = nbjson.lean(source)  # parsed in the parent, before this worker was forked, as a rule
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        raise NotebookFailed(f"cannot read {source.name}: {exc}", source) from None
+    cells = []
+    for cell in doc.get("cells", []):
+        if cell.get("cell_type") == "code":
+            if mode == "verdicts" and ILLUSTRATION in cell.get("metadata", {}).get("tags", []):
+                continue
+            cell = dict(cell, outputs=[], execution_count=None)
+        cells.append(cell)
+    copy = folder / source.name
+    copy.write_text(json.dumps(dict(doc, cells=cells), ensure_ascii=False), encoding="utf-8")
+    return copy
 
 
 class _Clock:
@@ -635,12 +665,12 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
         nonlocal workers, sockets, engine
         if workers is None:
             if engine is papermill_engine:
-                require_kernel()
                 address = None
-                if kernels == "zygote":  # started first: it imports while papermill does, in another process
-                    notebooks = sorted({j.notebook.path for stage in stages for j in stage})
+                if kernels == "zygote":  # started first: it imports while the kernel is checked and papermill
+                    notebooks = sorted({j.notebook.path for stage in stages for j in stage})  # is imported here
                     address = zygote.shared(notebooks, job.notebook.path.parent, lib_hash,
                                             zygote.kernel_options(KERNEL)).address
+                require_kernel()  # before any kernel is asked for: a zygote alone runs no notebook
                 _import_papermill()
                 sockets = kernel_managers.socket_folder()
                 engine = partial(papermill_engine, limits=limits or Limits(), sockets=sockets, zygote=address)
@@ -691,6 +721,8 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
                     key = cache.static_key(job.notebook.path, job.parameters, lib_hash, env_hash, job.mode)
                     gated[job.name] = (gate, key)
                     submit(job, key, gate)
+            if workers is not None:
+                _import_for_afterwards()
             settle({job.name for job in stage})
         settle(workers.names() if workers is not None else set())
     except KeyboardInterrupt:
@@ -706,6 +738,18 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
         if bar is not None:
             bar.close()
     return outcomes
+
+
+def _import_for_afterwards() -> None:
+    """Import what every command that runs notebooks uses once they are done (pandas and the report, for the
+    results and verdict tables, robustness summaries, sweep tables) while its first kernels start: the core
+    that the zygote's imports leave free did nothing then, and the import was a second of the run's tail.
+    In this thread, before any worker waits to be forked: a fork during an import in another thread could
+    leave the child holding the import lock. A run the cache answers entirely never gets here."""
+    import importlib
+
+    for name in ("pandas", "techduel.report", "techduel.claims", "techduel.evidence"):
+        importlib.import_module(name)
 
 
 def _raise_interrupt(signum, frame):
