@@ -205,3 +205,56 @@ def test_ordinary_numbers_still_load(tmp_path):
     res = _table(tmp_path, "id,n,x,xs\na,-3,+2.5e3,1;.5;-2E-2\nb,+7,10.,3\n")
     df = data.validate(res)
     assert list(df["n"]) == [-3, 7] and list(df["x"]) == [2500.0, 10.0] and df["xs"][0] == [1.0, 0.5, -0.02]
+
+
+def _same_tick_rewrite(path, old: bytes, new: bytes, tries: int = 200):
+    """Rewrite ``path`` (same size) until the rewrite lands in the same tick of the file system's clock as the
+    write before it, so that its size, mtime and ctime all match: what a stat signature cannot tell apart."""
+    import os
+
+    assert len(old) == len(new)
+    for _ in range(tries):
+        path.write_bytes(old)
+        before = os.stat(path)
+        yield "written"  # the caller reads the first version here
+        path.write_bytes(new)
+        after = os.stat(path)
+        if (after.st_mtime_ns, after.st_ctime_ns, after.st_size) == (before.st_mtime_ns, before.st_ctime_ns,
+                                                                     before.st_size):
+            return
+        yield "missed"
+    pytest.skip("no two writes landed in one clock tick here (a fine-grained clock: nothing to tell apart)")
+
+
+def test_a_table_rewritten_with_its_mtime_put_back_is_read_again(scratch):
+    """The table memo was keyed by mtime alone: a same-size rewrite whose mtime is put back (``os.utime``, a
+    restore from an archive, or two writes within one tick of a coarse clock) served the first version."""
+    import os
+
+    path = scratch / "data" / "sanctions" / "counts.csv"
+    text = path.read_bytes()
+    assert b",110,entities," in text
+    before = os.stat(path)
+    assert data.load("sanctions/counts").set_index("count_id").loc["n01", "value"] == 110
+    path.write_bytes(text.replace(b",110,entities,", b",111,entities,", 1))
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert os.stat(path).st_mtime_ns == before.st_mtime_ns and os.stat(path).st_size == before.st_size
+    assert data.load("sanctions/counts").set_index("count_id").loc["n01", "value"] == 111
+
+
+def test_a_descriptor_rewritten_within_one_clock_tick_is_read_again(scratch):
+    import json
+
+    path = scratch / "data" / "sanctions" / "datapackage.json"
+    text = path.read_bytes()
+    doc = json.loads(text)
+    title = doc["resources"][0]["schema"]["fields"][0].get("title") or doc["resources"][0]["schema"]["fields"][0]["name"]
+    name = doc["resources"][0]["name"]
+    assert text.count(b'"' + name.encode() + b'"') >= 1
+    swapped = name[:-1] + ("X" if name[-1] != "X" else "Y")
+    changed = text.replace(b'"name": "' + name.encode() + b'"', b'"name": "' + swapped.encode() + b'"', 1)
+    assert changed != text, title
+    for step in _same_tick_rewrite(path, text, changed):
+        if step == "written":
+            assert f"sanctions/{name}" in {r.name for r in data.resources()}
+    assert f"sanctions/{swapped}" in {r.name for r in data.resources()}

@@ -18,7 +18,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -82,14 +81,13 @@ def resources() -> list[Resource]:
     base = paths.data_dir()
     versions = []
     for pkg in _packages():
-        _read_descriptor(pkg)  # traced and checked on every lookup; parsed once per version
-        versions.append((pkg, _signature(pkg)))
+        versions.append((pkg, _digest(pkg)))  # traced and checked on every lookup; parsed once per content
     return list(_resources(base, tuple(versions)))
 
 
 @lru_cache(maxsize=16)
-def _resources(base: Path, packages: tuple[tuple[Path, tuple], ...]) -> tuple[Resource, ...]:
-    """The resources of these descriptors, by each file's stat signature (a changed file is a new key):
+def _resources(base: Path, packages: tuple[tuple[Path, str], ...]) -> tuple[Resource, ...]:
+    """The resources of these descriptors, by each file's content hash (a changed file is a new key):
     resolving every table's path on each lookup was most of a lookup."""
     out = []
     for pkg, _ in packages:
@@ -101,23 +99,26 @@ def _resources(base: Path, packages: tuple[tuple[Path, tuple], ...]) -> tuple[Re
 
 
 def _read_descriptor(pkg: Path) -> dict:
+    return _parsed_descriptor(pkg, _digest(pkg))
+
+
+def _digest(pkg: Path) -> str:
+    """The descriptor's content hash, traced. The cache's own (``cache.file_hash``), which serves a
+    remembered hash only while the stat signature holds and never for a file written in the last two
+    seconds: what a signature of the file's own cannot see (a rewrite within one tick of a coarse clock)."""
+    from . import cache
+
     trace.note(pkg)
-    try:
-        stat = pkg.stat()
-    except OSError as exc:
-        raise DataError(str(pkg), f"cannot read the descriptor: {exc}", rule="descriptor") from exc
-    return _parsed_descriptor(pkg, *_signature(pkg, stat))
-
-
-def _signature(pkg: Path, stat: os.stat_result | None = None) -> tuple[int, int, int, int]:
-    stat = stat or pkg.stat()
-    return stat.st_mtime_ns, stat.st_ctime_ns, stat.st_size, stat.st_ino
+    digest = cache.file_hash(pkg)
+    if digest is None:
+        raise DataError(str(pkg), "cannot read the descriptor: no such file", rule="descriptor")
+    return digest
 
 
 @lru_cache(maxsize=64)
-def _parsed_descriptor(pkg: Path, _mtime_ns: int, _ctime_ns: int, _size: int, _inode: int) -> dict:
-    """A descriptor read and checked once per version of the file (every table lookup reads them all; a
-    notebook makes dozens). Shared between callers: read it, never change it."""
+def _parsed_descriptor(pkg: Path, _digest: str) -> dict:
+    """A descriptor read and checked once per content (every table lookup reads them all; a notebook makes
+    dozens). Shared between callers: read it, never change it."""
     try:
         desc = json.loads(pkg.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -143,20 +144,26 @@ def resource(name: str) -> Resource:
 def load(name: str) -> pd.DataFrame:
     """The table ``name``, typed and validated, with foreign keys checked against their targets."""
     res = resource(name)
-    df = _load_cached(res.name, res.path, _mtime(res.path))[0].copy()
+    df = _load_cached(res.name, res.path, _content_key(res, set()))[0].copy()
     trace.note(res.path)
     return df
 
 
-def _mtime(path: Path) -> float:
-    try:
-        return path.stat().st_mtime_ns
-    except OSError:
-        return -1
+def _content_key(res: Resource, seen: set[str]) -> tuple:
+    """What a validated table depends on: its file's content hash and those of the tables its foreign keys
+    check it against (an edit to a registry must re-check the tables that cite it). By content, through
+    ``cache.file_hash``: the memo was keyed by mtime alone, so a same-size rewrite whose mtime was put back
+    served the first version (``tests/test_data.py``)."""
+    from . import cache
+
+    seen = seen | {res.name}
+    targets = sorted({_target(res, fk["reference"]["resource"]) for fk in res.descriptor["schema"].get(
+        "foreignKeys", [])} - seen)
+    return (cache.file_hash(res.path), *((t, _content_key(resource(t), seen)) for t in targets))
 
 
 @lru_cache(maxsize=64)
-def _load_cached(name: str, path: Path, _mtime_ns: float):
+def _load_cached(name: str, path: Path, _key: tuple):
     res = resource(name)
     df = validate(res)
     return (df,)
