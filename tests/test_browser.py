@@ -306,6 +306,7 @@ def test_long_reader_tables_sort_and_filter_offline_with_itables(reader_site, br
     page.wait_for_function("el => /filtered/.test(el.innerText)", arg=board.locator(".dt-info").element_handle())
     assert int(re.search(r"Showing \d+ to (\d+)", info()).group(1)) < total
     board.locator("input[type=search]").fill("")
+    page.wait_for_function("el => !/filtered/.test(el.innerText)", arg=board.locator(".dt-info").element_handle())
     line = board.locator("thead th", has_text="Line").first
     column = lambda: [int(v) for v in board.locator("tbody tr td:nth-child(2)").all_inner_texts() if v.strip()]  # noqa: E731
     # DataTables redraws after the click returns: wait for the header to say it is sorted before reading the

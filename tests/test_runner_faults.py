@@ -231,6 +231,19 @@ def test_a_notebook_over_its_time_limit_is_stopped_at_the_cell_it_reached(scratc
     assert (scratch / "build" / "notebooks" / "15_long.failed.ipynb").exists()
 
 
+def test_a_robustness_pass_keeps_the_time_limit_it_is_given(scratch, temp):
+    """A pass's runs are the runner's jobs: a run that hangs is stopped at ``--cell-timeout`` and reported, as in
+    ``run`` (the pass took no time limit of its own before, and a hanging run waited for the default 1200 s)."""
+    tiny(scratch / "notebooks" / "15_hang.ipynb", "y = 2",
+         "import signal, time\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    time.sleep(1)")
+    start = time.monotonic()
+    done = techduel("robustness", "15_hang", "--jobs", "1", "--cell-timeout", "3", env=_env(scratch, temp),
+                    timeout=120)
+    assert time.monotonic() - start < 60
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "did not finish within 3 s (the cell time limit, --cell-timeout)" in done.stderr
+
+
 @pytest.mark.parametrize("option", ["--cell-timeout", "--notebook-timeout"])
 def test_a_time_limit_must_be_positive(scratch, temp, option):
     done = techduel("run", "06_sanctions_timeline", option, "0", env=_env(scratch, temp))

@@ -79,7 +79,7 @@ def main(argv: list[str] | None = None) -> int:
                        help="run one notebook over a grid of parameter values")
     s.add_argument("notebook")
     s.add_argument("axes", nargs="*", metavar="name=v1,v2,...")
-    b = sub.add_parser("robustness", parents=[common],
+    b = sub.add_parser("robustness", parents=[common, limits],
                        help="run every assumption across its declared range; say which verdicts depend on which")
     b.add_argument("notebooks", nargs="*", help="paths or stems; all thread notebooks when none")
     b.add_argument("--points", type=_count, default=3, help="interior values per ranged assumption (default 3)")
@@ -129,7 +129,7 @@ def _dispatch(args) -> int:
         build = runner.target(args.notebooks, args.overrides)
         first, summary = [], None
         if build == paths.build_dir() and not args.no_robustness:  # canonical: robustness first, cached
-            first, summary = _robustness_first(args.notebooks, args.jobs, args.force, args.executor)
+            first, summary = _robustness_first(args.notebooks, args.jobs, args.force, args.executor, _limits(args))
         outcomes = runner.run(args.notebooks, args.overrides, jobs=args.jobs, force=args.force,
                               limits=_limits(args), robustness_summary=summary, executor=args.executor)
         print(runner.table(outcomes))
@@ -163,7 +163,8 @@ def _dispatch(args) -> int:
         from . import robustness
 
         done = robustness.pass_unless_fresh(args.notebooks, points=args.points, tolerance=args.tolerance,
-                                            jobs=args.jobs, force=args.force, executor=args.executor)
+                                            jobs=args.jobs, force=args.force, executor=args.executor,
+                                            limits=_limits(args))
         if done is None:
             print("  robustness: every run is current and every file is as the last pass wrote it; nothing to do "
                   "(--force reruns)")
@@ -180,7 +181,7 @@ def _dispatch(args) -> int:
         if not args.no_robustness:  # the committed summary first: the refreshed boxes read it
             from . import robustness_committed
 
-            first, summary = _robustness_first(args.notebooks, args.jobs, False)
+            first, summary = _robustness_first(args.notebooks, args.jobs, False, limits=_limits(args))
             if summary is not None:
                 stems = [nb.stem for nb in runner.choose(args.notebooks)[0] if not nb.is_overview]
                 for path in robustness_committed.write(stems):
@@ -198,7 +199,7 @@ def _dispatch(args) -> int:
     raise AssertionError(args.cmd)
 
 
-def _robustness_first(names: list[str], jobs: int, force: bool, executor=None):
+def _robustness_first(names: list[str], jobs: int | None, force: bool, executor=None, limits=None):
     """The robustness pass of the thread notebooks named (all when none), through the cache, before they run:
     (its outcomes, build/robustness_summary.csv), or ([], None) when no thread notebook is named. Its runs read
     no summary (robustness_shown.reading(None)); cache hits are counted, not listed."""
@@ -209,7 +210,8 @@ def _robustness_first(names: list[str], jobs: int, force: bool, executor=None):
         return [], None
     quiet = lambda line: None if "cache hit" in line else print(line)  # noqa: E731
     with robustness_shown.reading(None):
-        done = robustness.pass_unless_fresh(stems, jobs=jobs, force=force, echo=quiet, executor=executor)
+        done = robustness.pass_unless_fresh(stems, jobs=jobs, force=force, echo=quiet, executor=executor,
+                                            limits=limits)
     if done is None:  # every run current, every file as the last pass wrote it: confirmed, not redone
         summary = paths.build_dir() / "robustness_summary.csv"
         print(f"  robustness: current, nothing to run -> {runner.shown(summary)}")

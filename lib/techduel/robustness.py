@@ -352,13 +352,14 @@ def default_jobs() -> int:
 
 
 def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs: int | None = None,
-               force: bool = False, echo=print, executor=None) -> tuple[list, dict[str, Path]]:
+               force: bool = False, echo=print, executor=None, limits=None) -> tuple[list, dict[str, Path]]:
     """Analyse the named thread notebooks (all when none); write each one's files under build/robustness/ and
     the combined build/robustness.csv and build/robustness_summary.csv. Return (runner outcomes, files).
 
     The notebooks are analysed together: every notebook's grid runs go to the runner as one batch, then each
     round of bisection of every notebook as one batch, so that the workers never wait on one notebook's
-    round while another notebook has runs to do. ``executor``: where the runs go (``techduel.executors``)."""
+    round while another notebook has runs to do. ``executor``: where the runs go (``techduel.executors``);
+    ``limits``: each run's cell and notebook time limits (``runner.Limits``; the runner's defaults when None)."""
     from . import paths, runner
 
     if points < 0 or not 0 < tolerance < 1:
@@ -381,7 +382,7 @@ def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs:
     while pending:
         batch = {stem: jobs_for(by_stem[stem], bases[stem], overrides) for stem, overrides in pending.items()}
         got = runner.run_stages([[j for js in batch.values() for j in js]], jobs=jobs, force=force, echo=echo,
-                                executor=executor)
+                                executor=executor, limits=limits)
         outcomes.extend(got)
         status = {o.notebook: o.status for o in got}
         answered = {stem: labels_of(js, status, done[stem]) for stem, js in batch.items()}
@@ -522,7 +523,8 @@ def record_pass(stems: list[str], points: int, tolerance: float) -> None:
 
 
 def pass_unless_fresh(names: list[str], points: int = 3, tolerance: float = 0.01, jobs: int | None = None,
-                      force: bool = False, echo=print, executor=None) -> tuple[list, dict[str, Path]] | None:
+                      force: bool = False, echo=print, executor=None, limits=None
+                      ) -> tuple[list, dict[str, Path]] | None:
     """:func:`robustness`, unless :func:`fresh_pass` says it would change nothing (then None, and nothing is
     read back or written); a pass with no failed run is recorded for next time. The way in for every command
     that runs the pass (``robustness``, and ``run`` when it includes it)."""
@@ -532,7 +534,7 @@ def pass_unless_fresh(names: list[str], points: int = 3, tolerance: float = 0.01
     if not force and fresh_pass(stems, points, tolerance):
         return None
     outcomes, written = robustness(names, points=points, tolerance=tolerance, jobs=jobs, force=force, echo=echo,
-                                   executor=executor)
+                                   executor=executor, limits=limits)
     if not any(o.status == "failed" for o in outcomes):
         record_pass(stems, points, tolerance)
     return outcomes, written
