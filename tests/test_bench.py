@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from techduel import bench
+from techduel.build import bench
 
 OUT = """robustness of 01_a: 2 assumption(s)
   start  01_a/defaults

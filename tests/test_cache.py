@@ -15,7 +15,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from techduel import cache, kernels, runner, trace
+from techduel.build import cache, kernels, runner, trace
 
 
 def test_file_hash_follows_content_not_time(tmp_path):
@@ -310,7 +310,7 @@ def test_a_notebooks_key_ignores_its_outputs_but_not_its_sources(tmp_path):
     cell, or a changed tag, must not be."""
     import nbformat
 
-    from techduel import cache as c
+    from techduel.build import cache as c
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["parameters"]}),
                                          nbformat.v4.new_code_cell("print(x)")])

@@ -7,7 +7,8 @@ import json
 import nbformat
 import pytest
 
-from techduel import claims, data, runner
+from techduel import claims, data
+from techduel.build import runner
 
 
 @pytest.mark.parametrize("claimed, low, high, comparator, label", [

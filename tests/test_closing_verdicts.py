@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 
 from techduel import __main__ as cli
-from techduel import cache, report, runner
+from techduel.build import cache, report, runner
 
 
 def test_the_closing_list_is_kept_and_follows_the_executed_copies(tmp_path, monkeypatch):

@@ -16,7 +16,8 @@ import psutil
 import pytest
 
 from conftest import REPO, cli, tiny
-from techduel import executors, params, paths, runner, sweep
+from techduel import paths
+from techduel.build import executors, params, runner, sweep
 
 distributed = pytest.importorskip("distributed")  # in requirements.lock, so CI always runs these
 

@@ -32,7 +32,8 @@ def test_site_pages_mark_chinese_names(scratch):
     """A page built from an executed notebook carries its Chinese text as lang="zh" (the index too)."""
     import nbformat
 
-    from techduel import paths, site
+    from techduel import paths
+    from techduel.build import site
 
     nb_dir = paths.build_dir() / "notebooks"
     nb_dir.mkdir(parents=True)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from techduel import cache, paths, plotting, tables
+from techduel import paths, plotting, tables
+from techduel.build import cache
 
 
 def shown_bundle(monkeypatch) -> tuple[dict, dict]:
@@ -62,7 +63,8 @@ def test_a_verdicts_run_records_what_a_full_run_records(tmp_path, stem, override
     recorded results and verdicts (payloads byte for byte) either way; only figures and tables differ."""
     import json
 
-    from techduel import claims, outputs, results, runner
+    from techduel import claims, outputs, results
+    from techduel.build import runner
 
     nb, = runner.select([stem])
     jobs = [runner.Job(nb, overrides, tmp_path / f"{mode}.ipynb", tmp_path, label=mode, mode=mode)
@@ -89,7 +91,7 @@ def test_a_verdicts_run_records_what_a_full_run_records(tmp_path, stem, override
 def test_the_copy_papermill_runs_has_no_stored_outputs_and_no_illustration_in_a_verdicts_run(tmp_path):
     import json
 
-    from techduel import runner
+    from techduel.build import runner
 
     nb, = runner.select(["02_deepseek_on_small_hardware"])
     stored = json.loads(nb.path.read_text())
@@ -111,7 +113,7 @@ def test_the_copy_papermill_runs_has_no_stored_outputs_and_no_illustration_in_a_
 
 
 def test_the_copy_papermill_runs_names_an_unreadable_notebook(tmp_path):
-    from techduel import runner
+    from techduel.build import runner
 
     bad = tmp_path / "bad.ipynb"
     bad.write_text("{not json")
@@ -125,7 +127,7 @@ def test_no_later_cell_uses_what_an_illustration_cell_sets():
     import ast
     import json
 
-    from techduel import runner
+    from techduel.build import runner
 
     checked = 0
     for nb in runner.select([]):

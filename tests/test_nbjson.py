@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from techduel import cache, nbjson
+from techduel.build import cache, nbjson
 
 
 def notebook(path, text: str, outputs: list) -> None:

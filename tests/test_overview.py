@@ -73,7 +73,7 @@ def _verdicts(ids):
 
 
 def test_site_index_shows_forecasts_apart_strength_and_the_corrections_log(tmp_path):
-    from techduel import site
+    from techduel.build import site
 
     page = site._index([], _verdicts(["C046", "C154"]), tmp_path)
     assert 'id="board-fact"' in page and 'id="board-forecast"' in page
@@ -87,7 +87,7 @@ def test_site_index_shows_forecasts_apart_strength_and_the_corrections_log(tmp_p
 
 
 def test_site_index_says_nothing_is_pending_when_nothing_is(tmp_path):
-    from techduel import site
+    from techduel.build import site
 
     page = site._index([], _verdicts(list(claims.ledger()["claim_id"])), tmp_path)
     assert not re.search(r"\bpending\b", page, re.I) and "are judged" in page

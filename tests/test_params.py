@@ -1,4 +1,4 @@
-"""techduel.params: the parameters cell grammar and the checking of overrides."""
+"""techduel.build.params: the parameters cell grammar and the checking of overrides."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from techduel import params
+from techduel.build import params
 
 CELL = '''n: int = 3  # draws (range: 1..10)
 rate: float = 2.5  # price per hour (range: 0.5..10)
@@ -64,7 +64,7 @@ def test_bad_parameters_cell(cell, message):
 
 
 def test_every_notebook_has_one_tagged_parameters_cell_that_parses():
-    from techduel import runner
+    from techduel.build import runner
 
     for nb in runner.discover():
         assert nb.parameters(), nb.stem
@@ -152,7 +152,7 @@ def test_bad_role_declarations(cell, message):
 
 
 def test_every_parameter_of_every_notebook_declares_its_role():
-    from techduel import runner
+    from techduel.build import runner
 
     missing = [f"{nb.stem}: {p.name}" for nb in runner.discover() for p in nb.parameters() if not p.role]
     assert not missing, "parameters without a (role: assumption|view|control): " + ", ".join(missing)
@@ -187,7 +187,7 @@ def test_read_parses_a_notebook_once_and_follows_a_rewrite(tmp_path, monkeypatch
 
     path = tmp_path / "01_t.ipynb"
     path.write_text(notebook("x: int = 1  # a\n"))
-    from techduel import nbjson
+    from techduel.build import nbjson
 
     loads = []
     real = nbjson._parse

@@ -14,7 +14,7 @@ import tomllib
 import nbformat
 
 from conftest import REPO
-from techduel import runner
+from techduel.build import runner
 
 
 def _minor() -> str:

@@ -7,7 +7,7 @@ import csv
 
 import pytest
 
-from techduel import params, robustness
+from techduel.build import params, robustness
 
 CELL = '''x: float = 2.0  # price (range: 0..10) (unit: USD per hour) (role: assumption)
 c: str = "a"  # basis (choices: a, b) (role: assumption)
@@ -222,7 +222,7 @@ def fake_pass(tmp_path, monkeypatch, n: int = 300):
     import json
     import time
 
-    from techduel import cache
+    from techduel.build import cache
 
     monkeypatch.setenv("TECHDUEL_ROOT", str(tmp_path))
     monkeypatch.setenv("TECHDUEL_BUILD", str(tmp_path / "build"))
@@ -259,7 +259,7 @@ def test_current_hashes_each_file_once_for_hundreds_of_runs_and_still_sees_an_ed
     import hashlib
     import time
 
-    from techduel import cache
+    from techduel.build import cache
 
     shared, _ = fake_pass(tmp_path, monkeypatch)
     cache.forget_hashes()  # a new command
@@ -299,7 +299,7 @@ def test_a_warm_pass_is_skipped_only_while_its_runs_its_files_and_its_settings_a
 
 
 def test_a_command_runs_the_pass_until_a_clean_one_is_recorded_then_confirms_it(tmp_path, monkeypatch):
-    from techduel import runner
+    from techduel.build import runner
 
     fake_pass(tmp_path, monkeypatch, n=5)
     calls, failing = [], []

@@ -9,7 +9,7 @@ import re
 import pytest
 
 from conftest import cli, tiny
-from techduel import robustness_committed
+from techduel.build import robustness_committed
 
 PARAM = 'k: str = "a"  # basis (choices: a, b) (role: assumption)\n'
 

@@ -7,7 +7,8 @@ import csv
 import pandas as pd
 import pytest
 
-from techduel import brief, cache, claims, data, paths, robustness, robustness_shown, trace
+from techduel import brief, claims, data, paths, robustness_shown
+from techduel.build import cache, robustness, trace
 
 VERDICT = "application/vnd.techduel.verdict+json"
 

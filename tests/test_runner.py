@@ -8,7 +8,8 @@ import nbformat
 import pytest
 
 from conftest import cli, override_dir
-from techduel import data, runner
+from techduel import data
+from techduel.build import runner
 
 
 def test_list_and_params():

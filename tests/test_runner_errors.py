@@ -7,7 +7,7 @@ import pytest
 
 from conftest import cli
 from techduel import __main__ as main_module
-from techduel import files, runner
+from techduel.build import files, runner
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ import nbformat
 import pytest
 
 from conftest import REPO
-from techduel import runner
+from techduel.build import runner
 
 
 RECORD = "from techduel import results\nresults.record('ran', 1)"

@@ -91,7 +91,7 @@ def _jupyterlab_save(raw: str) -> str:
 def test_a_refreshed_notebook_is_what_jupyterlab_would_save(tmp_path):
     """Opening a committed notebook in JupyterLab must not mark it changed: refresh writes what JupyterLab
     would (checked on a scratch refresh of 06, which runs on every branch; the lead refreshes the rest)."""
-    from techduel import runner
+    from techduel.build import runner
 
     (nb,) = runner.select(["06_sanctions_timeline"])
     out = tmp_path / nb.path.name

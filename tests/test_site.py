@@ -135,7 +135,7 @@ def test_hostile_text_in_data_cannot_break_out_of_the_embedded_json(one_thread, 
 
 
 def test_script_json_escapes_everything_that_can_end_or_comment_a_script():
-    from techduel.site import script_json
+    from techduel.build.site import script_json
 
     text = script_json({"t": HOSTILE})
     assert not set(text) & set("<>&\u2028\u2029") and json.loads(text) == {"t": HOSTILE}
@@ -144,7 +144,7 @@ def test_script_json_escapes_everything_that_can_end_or_comment_a_script():
 def test_notebook_pages_escape_json_in_script_elements_the_same_way():
     import nbformat
 
-    from techduel import site
+    from techduel.build import site
 
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# page")])
     nb.metadata["widgets"] = {"application/vnd.jupyter.widget-state+json": {"state": {}, "t": HOSTILE}}
@@ -280,7 +280,7 @@ def test_figures_open_full_size_and_pages_show_no_execution_prompts(built):
 
 
 def test_links_to_data_tables_point_at_the_same_file_from_the_site():
-    from techduel import site
+    from techduel.build import site
 
     body = site._local_links('<a href="../data/industry/byd_tesla.csv">CSV</a> <a href="06_x.ipynb#C046">C046</a>')
     assert 'href="../../data/industry/byd_tesla.csv"' in body and 'href="06_x.html#C046"' in body

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from techduel import claims, data, runner, sources
+from techduel import claims, data, sources
+from techduel.build import runner
 
 
 def cited_in_tables() -> set[str]:

@@ -7,7 +7,7 @@ import csv
 import pytest
 
 from conftest import REPO, cli, tiny
-from techduel import params, sweep
+from techduel.build import params, sweep
 
 
 
@@ -97,13 +97,13 @@ def test_a_sweep_of_a_thread_notebook_tabulates_its_verdicts(scratch):
                                           (3.14159, "3.142"), (12, "12"), (1234567, "1,234,567"), (None, "–"),
                                           (True, "yes"), (0.0, "0"), (-0.5, "-0.5")])
 def test_numbers_read_like_numbers(value, shown):
-    from techduel import report
+    from techduel.build import report
 
     assert report.number(value) == shown
 
 
 def test_parameter_units_come_from_the_help():
-    from techduel import report
+    from techduel.build import report
 
     declared = {p.name: p for nb in ("01_deepseek_training_cost", "02_deepseek_on_small_hardware",
                                      "04_east_data_west_computing", "06_sanctions_timeline")

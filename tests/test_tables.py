@@ -122,7 +122,7 @@ def _long(n: int = tables.LONG + 5) -> pd.DataFrame:
 
 
 def test_a_long_table_sorts_and_filters_with_itables_offline_over_its_static_table(monkeypatch):
-    from techduel import sortable
+    from techduel.build import sortable
 
     monkeypatch.setattr(sortable, "_sent", False)  # a fresh kernel
     first, second = readable(_long(), units={"flops": "FLOP"}).to_html(), readable(_long(30)).to_html()
@@ -144,7 +144,7 @@ def test_a_long_table_sorts_and_filters_with_itables_offline_over_its_static_tab
 
 
 def test_a_short_table_stays_a_plain_table(monkeypatch):
-    from techduel import sortable
+    from techduel.build import sortable
 
     monkeypatch.setattr(sortable, "_sent", False)
     page = readable(_long(tables.LONG)).to_html()

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from techduel import params, robustness, runner
+from techduel.build import params, robustness, runner
 
 CELL = ('start: int = 2015  # first year shown (range: 2010..2025) (role: view)\n'
         'basis: str = "a"  # which basis (choices: a, b) (role: assumption)\n')

@@ -1,4 +1,4 @@
-"""Kernels forked from the zygote (``techduel.zygote``) against kernels started from scratch: the same
+"""Kernels forked from the zygote (``techduel.build.zygote``) against kernels started from scratch: the same
 notebooks and parameters give the same executed copies, byte for byte; the zygote is really what served them;
 no run sees what an earlier run did; a kernel whose manager is gone is killed."""
 
@@ -14,7 +14,7 @@ import nbformat
 import pytest
 
 from conftest import tiny
-from techduel import runner, zygote
+from techduel.build import runner, zygote
 
 # A sample of parameter sets: defaults, assumptions moved, choices changed, and a robustness ("verdicts") run.
 SAMPLE = [

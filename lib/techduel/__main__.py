@@ -9,7 +9,8 @@ import json
 import os
 import sys
 
-from . import params, paths, runner
+from . import paths
+from .build import params, runner
 
 
 def _whole(minimum: int, below: str):
@@ -97,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if getattr(args, "executor", None) is None:
             return _dispatch(args)
-        from . import executors
+        from .build import executors
 
         with executors.connect(args.executor) as executor:
             args.executor = executor  # None: the local worker processes
@@ -148,7 +149,7 @@ def _dispatch(args) -> int:
             return code
         return max(code, _publish(site=not args.no_site))
     if args.cmd == "sweep":
-        from . import sweep
+        from .build import sweep
 
         outcomes, csv_path, figures = sweep.sweep(args.notebook, args.axes, jobs=args.jobs, force=args.force,
                                                   limits=_limits(args), executor=args.executor)
@@ -160,7 +161,7 @@ def _dispatch(args) -> int:
             print(f"  wrote {fig}")
         return runner.report(outcomes)
     if args.cmd == "robustness":
-        from . import robustness
+        from .build import robustness
 
         done = robustness.pass_unless_fresh(args.notebooks, points=args.points, tolerance=args.tolerance,
                                             jobs=args.jobs, force=args.force, executor=args.executor,
@@ -179,7 +180,7 @@ def _dispatch(args) -> int:
     if args.cmd == "refresh":
         first = []
         if not args.no_robustness:  # the committed summary first: the refreshed boxes read it
-            from . import robustness_committed
+            from .build import robustness_committed
 
             first, summary = _robustness_first(args.notebooks, args.jobs, False, limits=_limits(args))
             if summary is not None:
@@ -193,7 +194,7 @@ def _dispatch(args) -> int:
     if args.cmd == "site":
         return _publish(site=True)
     if args.cmd == "bench":
-        from . import bench
+        from .build import bench
 
         return bench.main()
     raise AssertionError(args.cmd)
@@ -203,7 +204,8 @@ def _robustness_first(names: list[str], jobs: int | None, force: bool, executor=
     """The robustness pass of the thread notebooks named (all when none), through the cache, before they run:
     (its outcomes, build/robustness_summary.csv), or ([], None) when no thread notebook is named. Its runs read
     no summary (robustness_shown.reading(None)); cache hits are counted, not listed."""
-    from . import robustness, robustness_shown
+    from . import robustness_shown
+    from .build import robustness
 
     stems = [nb.stem for nb in runner.choose(names)[0] if not nb.is_overview]
     if not stems:
@@ -231,18 +233,18 @@ def _verdicts(outcomes: list[runner.Outcome], folder, overrides: list[str]) -> s
     import hashlib
     from pathlib import Path
 
-    from . import cache
+    from .build import cache
 
     ran = [(o.notebook, Path(folder) / f"{o.notebook}.ipynb" if o.status == "ok" else None) for o in outcomes]
     kept = None
     if Path(folder).resolve().is_relative_to(paths.build_dir()):
         name = "closing-verdicts-" + hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:12]
         kept = paths.build_dir() / ".cache" / f"{name}.txt"
-        key = cache.inputs_key([p for _, p in ran if p is not None], cache.tree_hash(Path(__file__).parent),
+        key = cache.inputs_key([p for _, p in ran if p is not None], cache.lib_hash(),
                                json.dumps([[stem, p is not None] for stem, p in ran]), json.dumps(overrides))
         if kept.exists() and cache.fresh(name, key, [kept]):
             return kept.read_text(encoding="utf-8")
-    from . import files, report
+    from .build import files, report
 
     text = report.run_verdicts(ran, overrides)
     if kept is not None:
@@ -268,7 +270,7 @@ def _publish(site: bool, build=None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     if site:
-        from . import site as site_
+        from .build import site as site_
 
         try:
             print(f"  site: {runner.shown(site_.build())}")

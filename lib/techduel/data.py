@@ -26,7 +26,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import paths, trace
+from . import paths
+from .build import trace
 
 TYPES = ("string", "integer", "number", "boolean", "date", "year", "list")
 _TRUE = {"true", "yes", "1"}
@@ -106,7 +107,7 @@ def _digest(pkg: Path) -> str:
     """The descriptor's content hash, traced. The cache's own (``cache.file_hash``), which serves a
     remembered hash only while the stat signature holds and never for a file written in the last two
     seconds: what a signature of the file's own cannot see (a rewrite within one tick of a coarse clock)."""
-    from . import cache
+    from .build import cache
 
     trace.note(pkg)
     digest = cache.file_hash(pkg)
@@ -154,7 +155,7 @@ def _content_key(res: Resource, seen: set[str]) -> tuple:
     check it against (an edit to a registry must re-check the tables that cite it). By content, through
     ``cache.file_hash``: the memo was keyed by mtime alone, so a same-size rewrite whose mtime was put back
     served the first version (``tests/test_data.py``)."""
-    from . import cache
+    from .build import cache
 
     seen = seen | {res.name}
     targets = sorted({_target(res, fk["reference"]["resource"]) for fk in res.descriptor["schema"].get(

@@ -17,7 +17,8 @@ import numpy as np
 from matplotlib.patches import PathPatch
 from matplotlib.path import Path
 
-from . import data, paths, trace
+from . import data, paths
+from .build import trace
 
 LAND_COLOUR = "#eeeeee"  # land outside the provinces drawn: no borders, no names
 PROVINCE_COLOUR = "#fafafa"

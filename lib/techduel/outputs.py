@@ -11,7 +11,7 @@ import json
 from os import PathLike
 from typing import TYPE_CHECKING, Any
 
-from . import trace
+from .build import trace
 
 if TYPE_CHECKING:
     import nbformat

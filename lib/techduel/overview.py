@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from . import claims, data, evidence, paths, trace
+from . import claims, data, evidence, paths
+from .build import trace
 
 ORDER = list(claims.LABELS) + ["pending"]
 FORECAST_ORDER = list(claims.FORECAST_LABELS) + ["pending"]

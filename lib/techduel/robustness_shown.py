@@ -15,7 +15,8 @@ import html
 import os
 from pathlib import Path
 
-from . import paths, trace
+from . import paths
+from .build import trace
 
 NOT_ASSESSED = "not assessed"
 STATUSES = ("robust", "sensitive", "incomplete", NOT_ASSESSED)

@@ -1,7 +1,7 @@
 """Tables as a reader should see them: plain column labels with their units, numbers written by
 :mod:`techduel.fmt` (no 5.576e+06), dates as YYYY-MM-DD, yes/no, lists joined, missing values blank, text
 left-aligned and numbers right-aligned; a long source table folded behind a summary with a link to its CSV; a
-long table of any kind sortable and filterable (:mod:`techduel.sortable`, itables over the same static table).
+long table of any kind sortable and filterable (:mod:`techduel.build.sortable`, itables over the same static table).
 
 The display is pandas' Styler (no extra dependency) inside a container that MathJax skips (class
 ``tex2jax_ignore mathjax_ignore``: a note's "$45 … $60" must not turn into mathematics) and that scrolls
@@ -19,7 +19,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from . import data, fmt, paths, sortable
+from . import data, fmt, paths
+from .build import sortable
 
 # JupyterLab runs MathJax over HTML outputs: a table with two prices ($2 ... $3) would be typeset as maths.
 # With this option pandas marks every table tex2jax_ignore and mathjax_ignore (MathJax 2 and 3 skip them).

@@ -2,7 +2,7 @@
 
 Thread notebooks run concurrently (one worker process each, ``jobs`` at a time); the overview runs after
 them, since it reads their verdicts. A notebook is skipped when nothing it depends on has changed
-(``techduel.cache``). Every output is first written to a scratch folder beside ``build/`` (not inside it)
+(``techduel.build.cache``). Every output is first written to a scratch folder beside ``build/`` (not inside it)
 and renamed into place only when complete, so an interrupted or failed run never leaves a half-written file
 under ``build/`` or replaces the last good output: a failed execution is kept as ``<stem>.failed.ipynb``.
 """
@@ -28,7 +28,8 @@ from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
-from . import cache, files, params, paths, trace
+from . import cache, files, params, trace
+from .. import paths
 
 # Heavy modules (papermill, nbformat, pandas) are imported where they are needed, so that a run the cache
 # answers entirely costs a fraction of a second; papermill is imported in the parent before the worker
@@ -238,7 +239,7 @@ def require_kernel() -> None:
         return
     argv = spec.argv or [""]
     options = argv[1:argv.index("-m")] if "-m" in argv else []  # interpreter options such as -X...
-    here = (os.path.realpath(sys.prefix), os.path.realpath(Path(__file__).parent))
+    here = (os.path.realpath(sys.prefix), os.path.realpath(cache.PACKAGE))
     try:
         probe = subprocess.run([argv[0], *options, "-c", _PROBE], capture_output=True, text=True, timeout=60,
                                env={**os.environ, **(spec.env or {})},
@@ -275,7 +276,7 @@ def papermill_engine(job: Job, into: Path, gate: Path | None, limits: Limits = L
     """Execute the notebook into ``into`` through papermill, on an IPC kernel, within ``limits``. Kernel
     sockets go in a folder of their own below ``sockets`` (the run's folder, which the runner removes
     whatever happens to this worker). With ``zygote`` (an address), the kernel is forked from a process that
-    has already imported the notebooks' libraries (``techduel.zygote``) instead of started from scratch."""
+    has already imported the notebooks' libraries (``techduel.build.zygote``) instead of started from scratch."""
     import papermill as pm
 
     from . import kernels
@@ -632,13 +633,13 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
     """Run stages in order; the jobs within a stage run concurrently. A failure never stops the others, nor
     does a worker that dies (``_Workers``); every cell and notebook runs within ``limits``.
 
-    Kernels are forked from a zygote that imported the notebooks' libraries once (``techduel.zygote``), or,
+    Kernels are forked from a zygote that imported the notebooks' libraries once (``techduel.build.zygote``), or,
     with ``kernels="fresh"`` (or ``TECHDUEL_KERNELS=fresh``), started from scratch as jupyter_client does.
-    While a stage runs, spare workers start the next stage's kernels behind a gate (``techduel.kernels``),
+    While a stage runs, spare workers start the next stage's kernels behind a gate (``techduel.build.kernels``),
     so those kernels boot in parallel; the gate opens, or says skip when the cache can serve the job, once
     the stage they wait for is done.
 
-    With an ``executor`` (``techduel.executors``: a Dask cluster, say), the misses of each stage run there
+    With an ``executor`` (``techduel.build.executors``: a Dask cluster, say), the misses of each stage run there
     instead, no kernel is started early, and the cache and outputs are the same."""
     from functools import partial
 
@@ -649,7 +650,7 @@ def run_stages(stages: list[list[Job]], jobs: int | None = None, force: bool = F
     if kernels not in KERNEL_MODES:
         raise params.ParameterError(f"kernels={kernels!r} (TECHDUEL_KERNELS): must be one of {', '.join(KERNEL_MODES)}")
     jobs = max(1, jobs or os.cpu_count() or 1)
-    lib_hash = cache.tree_hash(Path(__file__).parent)
+    lib_hash = cache.lib_hash()
     env_hash = cache.environment_hash()
     files.clear_stale()
     kernel_managers.clear_stale_sockets()
@@ -748,7 +749,7 @@ def _import_for_afterwards() -> None:
     leave the child holding the import lock. A run the cache answers entirely never gets here."""
     import importlib
 
-    for name in ("pandas", "techduel.report", "techduel.claims", "techduel.evidence"):
+    for name in ("pandas", "techduel.build.report", "techduel.claims", "techduel.evidence"):
         importlib.import_module(name)
 
 
@@ -803,7 +804,7 @@ def run(names: list[str], overrides: list[str], out_dir: Path | None = None, job
     Unreadable notebook files are reported as failed; the others run. Without ``out_dir``, a run with overrides
     goes to its own folder (see :func:`target`). The verdict boxes read ``robustness_summary`` (a canonical run
     whose robustness pass just ran), else say "not assessed"; a run with overrides never reads one."""
-    from .robustness_shown import reading
+    from ..robustness_shown import reading
 
     notebooks, unreadable = choose(names)
     plans = plan(notebooks, overrides)
@@ -839,7 +840,7 @@ def refresh(names: list[str] | None = None, jobs: int | None = None, echo=print,
     """Re-execute the committed notebooks (all, or those named) in place with their defaults (threads first,
     overview last); their verdict boxes read the committed robustness summary, notebooks/robustness.csv."""
     from .robustness_committed import summary_path
-    from .robustness_shown import reading
+    from ..robustness_shown import reading
 
     failed_dir = paths.build_dir() / "notebooks"
     stages: list[list[Job]] = [[], []]
@@ -890,12 +891,12 @@ def collect(nb_dir: Path | None = None, build: Path | None = None, claimreview: 
         written["claimreview"] = build / "claimreview.jsonld"
     data_dir = paths.data_dir()
     key = cache.inputs_key([*done, data_dir / "article.csv", data_dir / "claims.csv", data_dir / "sources.csv",
-                            data_dir / "datapackage.json"], cache.tree_hash(Path(__file__).parent),
+                            data_dir / "datapackage.json"], cache.lib_hash(),
                            date.today().isoformat())
     book = "collect" if build == paths.build_dir() else f"collect-{build.name}"
     if cache.fresh(book, key, list(written.values())):
         return written
-    from . import claims, results
+    from .. import claims, results
 
     kept = f"the executed notebooks in {nb_dir} are kept"
     try:  # everything is computed before anything is written, so a bad input replaces nothing
@@ -952,7 +953,7 @@ def article() -> dict:
     """The article's metadata as established in data/article.csv (field → value)."""
     import pandas as pd
 
-    from . import data
+    from .. import data
 
     table_ = data.load("article")
     meta = dict(zip(table_["field"], table_["value"]))

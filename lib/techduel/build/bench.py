@@ -29,9 +29,9 @@ import subprocess
 import sys
 import threading
 import time
-from pathlib import Path
 
-from . import files, paths
+from . import files
+from .. import paths
 
 CHANGED_FILE = "data/sanctions/counts.csv"  # read by 06_sanctions_timeline only
 RUN = ["run", "--no-site", "--no-robustness"]  # the notebooks alone, as the naive loop runs them: (b)-(d)
@@ -50,7 +50,7 @@ TARGETS = {
 def _is_kernel(cmdline: list[str]) -> bool:
     """A Jupyter kernel: ipykernel's launcher, or a kernel the runner forks from a pre-started one."""
     text = " ".join(cmdline)
-    return "ipykernel" in text or "techduel.kernels" in text
+    return "ipykernel" in text or "techduel.build.kernels" in text
 
 
 class KernelMemory:
@@ -165,7 +165,7 @@ def _notebook_seconds(stdout: str) -> dict[str, float]:
 
 
 def main() -> int:
-    from . import runner
+    from . import cache, runner
 
     root = paths.root()
     work = paths.build_dir() / "bench"
@@ -174,7 +174,7 @@ def main() -> int:
     shutil.copytree(root / "data", copy / "data")
     shutil.copytree(root / "notebooks", copy / "notebooks")
     shutil.copy2(root / "requirements.lock", copy / "requirements.lock")
-    package = Path(__file__).resolve().parent
+    package = cache.PACKAGE
     shutil.copytree(package, copy / "lib" / package.name, ignore=shutil.ignore_patterns("__pycache__"))
     env = dict(os.environ, TECHDUEL_ROOT=str(copy), TECHDUEL_BUILD=str(copy / "build"),
                PYTHONPATH=os.pathsep.join(filter(None, [str(copy / "lib"), os.environ.get("PYTHONPATH")])))

@@ -12,7 +12,7 @@ import shutil
 import uuid
 from pathlib import Path
 
-from . import paths
+from .. import paths
 
 
 def scratch_dir() -> Path:

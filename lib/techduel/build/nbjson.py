@@ -4,7 +4,7 @@ A command reads each notebook several times before any kernel starts: its metada
 parameters cell, the hash of its cells for the cache key, its imports for the zygote, and each run's copy
 for papermill. With their outputs the notebooks are megabytes of JSON each, and parsing them once per use
 was a second of every cold run. The lean copy keeps everything but the code cells' outputs and execution
-counts; :func:`techduel.cache.file_hash` says when the content is the same (a rewritten file is parsed
+counts; :func:`techduel.build.cache.file_hash` says when the content is the same (a rewritten file is parsed
 again). Shared between callers: read it, never change it.
 """
 

@@ -15,7 +15,8 @@ import re
 import shutil
 from pathlib import Path
 
-from . import cache, files, lang, outputs, paths, runner
+from . import cache, files, runner
+from .. import lang, outputs, paths
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -33,7 +34,7 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
     made_from = [*done, *(build_dir / n for n in ("verdicts.csv", "claimreview.jsonld", "results.json")),
                  paths.data_dir() / "article.csv", paths.data_dir() / "claims.csv"]
     committed = ",".join(f"{nb.stem}:{nb.thread}" for nb in runner.discover())  # the index says which did not run
-    key = cache.inputs_key(made_from, cache.tree_hash(Path(__file__).parent), str(out), committed)
+    key = cache.inputs_key(made_from, cache.lib_hash(), str(out), committed)
     if cache.fresh("site", key, _published(out)):  # every published file, so no edit or deletion survives
         return out / "index.html"
     tmp = files.temp_path("site")
@@ -42,7 +43,7 @@ def build(nb_dir: Path | None = None, out: Path | None = None) -> Path:
     pages = []
     import nbformat
 
-    from . import claims
+    from .. import claims
 
     verdicts = claims.read_verdicts(done)
     published = _review_date(build_dir / "claimreview.jsonld")
@@ -109,7 +110,7 @@ def _page_claimreview(verdicts, stem: str, published: str) -> str:
     """The ClaimReview JSON-LD of the verdicts one page shows, one script element each, each ``url`` at the
     verdict's anchor on that page: computed from the page's own verdicts, the same records as the combined
     export build/claimreview.jsonld."""
-    from . import claims
+    from .. import claims
 
     if verdicts.empty:
         return ""
@@ -221,7 +222,7 @@ _BOARD_JS = """
 def _index(pages, verdicts, site: Path) -> str:
     """The index: the tally and the scoreboard first (what a reader came for), then the notebooks, the scales,
     the strength rule and the corrections log."""
-    from . import claims, evidence, overview, robustness_shown
+    from .. import claims, evidence, overview, robustness_shown
 
     e = html.escape
     art = runner.article()

@@ -111,7 +111,7 @@ def start(modules: list[str], cwd: Path, key: str = "", options: list[str] | Non
     (it is ready once its socket exists; :func:`connect` waits)."""
     folder = Path(tempfile.mkdtemp(prefix=f"techduel-{os.getpid()}-z"))
     options = list(options or [])
-    proc = subprocess.Popen([sys.executable, *options, "-m", "techduel.zygote", str(folder / "zygote.sock"),
+    proc = subprocess.Popen([sys.executable, *options, "-m", "techduel.build.zygote", str(folder / "zygote.sock"),
                              str(os.getpid()), json.dumps(modules), json.dumps(options)],
                             cwd=str(cwd), stdin=subprocess.DEVNULL)
     return Zygote(proc, folder, key)

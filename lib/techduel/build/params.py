@@ -44,7 +44,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from . import paths
+from .. import paths
 
 TYPES = {"int": int, "float": float, "str": str, "bool": bool, "list": list}
 ROLES = ("assumption", "view", "control")

@@ -316,7 +316,7 @@ def jobs_for(nb, base: Path, overrides_list: list[dict]) -> list:
 
 def labels_of(jobs_: list, status: dict[str, str], done: list) -> list[Labels | None]:
     """Each job's ``{claim: label}`` read back from its executed copy (None for a run that failed)."""
-    from . import claims
+    from .. import claims
 
     out: list[Labels | None] = []
     for job in jobs_:
@@ -358,9 +358,10 @@ def robustness(names: list[str], points: int = 3, tolerance: float = 0.01, jobs:
 
     The notebooks are analysed together: every notebook's grid runs go to the runner as one batch, then each
     round of bisection of every notebook as one batch, so that the workers never wait on one notebook's
-    round while another notebook has runs to do. ``executor``: where the runs go (``techduel.executors``);
+    round while another notebook has runs to do. ``executor``: where the runs go (``techduel.build.executors``);
     ``limits``: each run's cell and notebook time limits (``runner.Limits``; the runner's defaults when None)."""
-    from . import paths, runner
+    from . import runner
+    from .. import paths
 
     if points < 0 or not 0 < tolerance < 1:
         raise params.ParameterError("--points must be 0 or more and --tolerance between 0 and 1 (a share of "
@@ -408,7 +409,7 @@ def write(nb, analysis: Analysis, base: Path, done: list[dict], points: int, tol
     from . import cache, files
 
     declared = nb.parameters()
-    lib_hash, env_hash = cache.tree_hash(Path(__file__).parent), cache.environment_hash()
+    lib_hash, env_hash = cache.lib_hash(), cache.environment_hash()
     written: dict[str, Path] = {}
     records = pd.DataFrame([{"notebook": nb.stem, "claim": r["claim"], "assumption": r["assumption"],
                              "value": _show(r["value"]), "label": r["label"],
@@ -436,7 +437,8 @@ def combine() -> dict[str, Path]:
     """build/robustness.csv and build/robustness_summary.csv from every notebook analysed so far."""
     import pandas as pd
 
-    from . import files, paths
+    from . import files
+    from .. import paths
 
     build = paths.build_dir()
     out = {}
@@ -456,7 +458,8 @@ def current(stem: str) -> bool:
     Hundreds of runs share the notebook, the code and most of the files they read; cache.file_hash
     remembers each file's hash within the process, so each is hashed once per command, not once per run.
     A run's mode is read from runs.json (a run's ``mode``, else the file's, else ``full``)."""
-    from . import cache, paths
+    from . import cache
+    from .. import paths
 
     base = paths.build_dir() / "robustness" / stem
     try:
@@ -464,7 +467,7 @@ def current(stem: str) -> bool:
     except (OSError, ValueError):
         return False
     nb_path = paths.notebooks_dir() / f"{stem}.ipynb"
-    lib_hash, env_hash = cache.tree_hash(Path(__file__).parent), cache.environment_hash()
+    lib_hash, env_hash = cache.lib_hash(), cache.environment_hash()
     mode = doc.get("mode", "full")
     return bool(doc.get("runs")) and all(
         cache.static_key(nb_path, r["parameters"], lib_hash, env_hash, r.get("mode", mode)) == r["key"]
@@ -472,26 +475,28 @@ def current(stem: str) -> bool:
 
 
 def _pass_files(stem: str) -> list[Path]:
-    from . import paths
+    from .. import paths
 
     base = paths.build_dir() / "robustness" / stem
     return [base / "runs.json", base / "robustness.csv", base / "summary.csv", *sorted(base.glob("*__robustness.png"))]
 
 
 def _pass_key(stem: str, points: int, tolerance: float) -> str:
-    from . import cache, paths
+    from . import cache
+    from .. import paths
 
     return cache.inputs_key([paths.build_dir() / "robustness" / stem / "runs.json"], str(points), repr(tolerance),
-                            cache.tree_hash(Path(__file__).parent))
+                            cache.lib_hash())
 
 
 def _combined(stems: list[str]) -> tuple[str, str, list[Path]]:
     """The book for build/robustness.csv and build/robustness_summary.csv: made from every notebook's files."""
-    from . import cache, paths
+    from . import cache
+    from .. import paths
 
     build = paths.build_dir()
     parts = sorted((build / "robustness").glob("*/robustness.csv")) + sorted((build / "robustness").glob("*/summary.csv"))
-    return ("robustness-combined", cache.inputs_key(parts, cache.tree_hash(Path(__file__).parent)),
+    return ("robustness-combined", cache.inputs_key(parts, cache.lib_hash()),
             [build / "robustness.csv", build / "robustness_summary.csv"])
 
 
@@ -553,7 +558,8 @@ def _csv(table: pd.DataFrame) -> str:
 def figure(analysis: Analysis, declared: list[params.Parameter], stem: str, base: Path) -> Path | None:
     """Specification-curve style: one row per sensitive claim and assumption, its label (colour) at each value
     run, along the assumption's range scaled 0..1; the threshold marked. None when no claim is sensitive."""
-    from . import claims, files, plotting
+    from . import files
+    from .. import claims, plotting
 
     by_name = {p.name: p for p in declared if p.role == "assumption"}
     pairs = sorted({(c, f.assumption if f.assumption in by_name else "corners")

@@ -20,7 +20,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import claims, files, params, paths, plotting, report, results, robustness_shown, runner
+from . import files, params, report, runner
+from .. import claims, paths, plotting, results, robustness_shown
 
 
 def parse_axes(specs: list[str], declared: list[params.Parameter], notebook: str) -> dict[str, list]:
@@ -61,7 +62,7 @@ def slug(combo: dict) -> str:
 def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool = False, echo=print,
           limits: runner.Limits | None = None, executor=None):
     """Run the grid; return (outcomes, path of the CSV, paths of the figures); the reader's table is written
-    beside the CSV with the suffix .md. ``executor``: where the runs go (``techduel.executors``)."""
+    beside the CSV with the suffix .md. ``executor``: where the runs go (``techduel.build.executors``)."""
     (nb,) = runner.select([notebook])
     axes = parse_axes(specs, nb.parameters(), nb.stem)  # bad input raises before any kernel starts
     base = paths.build_dir() / "sweeps" / nb.stem

@@ -23,7 +23,8 @@ from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from . import cache, params, paths, runner
+from . import cache, params, runner
+from .. import paths
 
 OPTION = "--executor"
 INSTALL = "install the dask extra: pip install 'techduel[dask]'"
@@ -117,7 +118,7 @@ def fingerprint() -> dict[str, str]:
     """What a cache key computed in one process assumes of the process that runs the job: the same checkout
     and build folder, the same code in lib/, the same locked environment and Python."""
     return {"checkout": str(paths.root()), "build folder": str(paths.build_dir()),
-            "code (lib/techduel)": cache.tree_hash(Path(runner.__file__).parent)[:12],
+            "code (lib/techduel)": cache.lib_hash()[:12],
             "environment (lock and Python)": cache.environment_hash()[:12]}
 
 

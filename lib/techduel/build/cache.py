@@ -1,7 +1,7 @@
 """Skip a notebook when nothing it depends on has changed since its last successful run.
 
 A run depends on: the notebook file, its parameters, the code in lib/, the locked environment (the lock
-file and the Python version) and every file the run actually read (traced through ``techduel.trace``:
+file and the Python version) and every file the run actually read (traced through ``techduel.build.trace``:
 tables, descriptors, executed notebooks read back, the rows of a robustness summary a verdict box read).
 All are compared by content hash, never by time, so a ``touch`` changes nothing and an edit always counts.
 The manifest also holds the hash of the output it vouches for; a missing or altered output is a miss.
@@ -26,7 +26,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from . import files, paths
+from . import files
+from .. import paths
 
 
 FORMAT = 2  # manifests of format 1 recorded absolute paths; they are not trusted (one rerun)
@@ -122,7 +123,7 @@ def forget_hashes() -> None:
     _code_hashes.clear()
 
 
-_PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # lib/techduel: all of it is the code a run depends on
 _code_hashes: dict[tuple, str] = {}
 
 
@@ -153,7 +154,7 @@ def tree_hash(folder: Path, suffixes=(".py", ".j2", ".json")) -> str:
     the command records is keyed with that hash, so an edit to lib/ while a command runs is seen by the next
     command, which reruns whatever was recorded under the old hash. Any other folder is listed every time
     (each file's hash remembered as :func:`file_hash` says)."""
-    mine = Path(folder).resolve() == _PACKAGE
+    mine = Path(folder).resolve() == PACKAGE
     if mine and suffixes in _code_hashes:
         return _code_hashes[suffixes]
     h = hashlib.sha256()
@@ -163,6 +164,11 @@ def tree_hash(folder: Path, suffixes=(".py", ".j2", ".json")) -> str:
     if mine:
         _code_hashes[suffixes] = h.hexdigest()
     return h.hexdigest()
+
+
+def lib_hash() -> str:
+    """Hash of the package's code (``lib/techduel``, every subpackage): what every recorded run is keyed with."""
+    return tree_hash(PACKAGE)
 
 
 def environment_hash() -> str:

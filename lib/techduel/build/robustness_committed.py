@@ -14,7 +14,8 @@ import hashlib
 import json
 from pathlib import Path
 
-from . import cache, files, paths
+from . import cache, files
+from .. import paths
 
 FORMAT = 1
 FIX = "run `make refresh` (python -m techduel refresh) and commit notebooks/robustness.csv with its inputs file"
@@ -43,7 +44,7 @@ def source_hash(notebook: Path) -> str | None:
 
 
 def _common() -> dict:
-    return {"lib": cache.tree_hash(Path(__file__).parent),
+    return {"lib": cache.lib_hash(),
             "lock": cache.file_hash(paths.root() / "requirements.lock")}
 
 

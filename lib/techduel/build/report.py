@@ -64,7 +64,7 @@ def run_verdicts(notebooks: list[tuple[str, Path | None]], overrides: list[str])
     ``notebooks`` pairs each notebook's stem with its executed copy (None when it failed). A notebook that ran
     with ``-p`` overrides has them shown beside each of its verdicts, so a label that differs from the
     committed notebook's is traced to the assumption that moved it."""
-    from . import claims
+    from .. import claims
 
     parsed = [params.parse_override(o) for o in overrides]
     rows, missing = [], []

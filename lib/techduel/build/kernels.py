@@ -58,7 +58,7 @@ def clear_stale_sockets() -> None:
 
 def zygote_provisioner_class(address: str):
     """jupyter_client's local provisioner, with the kernel forked by the zygote at ``address`` instead of
-    started as a new interpreter (``techduel.zygote``). Everything else (connection file, environment,
+    started as a new interpreter (``techduel.build.zygote``). Everything else (connection file, environment,
     signals, shutdown) is the local provisioner's. A kernel command the zygote cannot stand in for (another
     interpreter), or a zygote that cannot answer, gets an ordinary kernel."""
     from jupyter_client.provisioning.local_provisioner import LocalProvisioner
