@@ -234,8 +234,7 @@ def fake_pass(tmp_path, monkeypatch, n: int = 300):
     shared = tmp_path / "data" / "shared.csv"
     shared.parent.mkdir()
     shared.write_text("a,b\n1,2\n")
-    lib = robustness.Path(robustness.__file__).parent
-    lib_hash, env_hash = cache.tree_hash(lib), cache.environment_hash()
+    lib_hash, env_hash = cache.lib_hash(), cache.environment_hash()
     base = tmp_path / "build" / "robustness" / "01_t"
     runs = []
     for i in range(n):
