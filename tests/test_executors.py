@@ -116,7 +116,7 @@ def test_a_run_failing_on_the_cluster_is_reported_with_its_cell_and_the_others_f
     rows = list(csv.DictReader(open(base / "x.csv", encoding="utf-8")))
     assert [(r["x"], r["status"]) for r in rows] == [("1", "ok"), ("2", "failed"), ("3", "ok")]
     assert [float(r["y"]) for r in rows if r["y"]] == [-6.0, 6.0]
-    failed = sweep.slug({"x": 2})
+    failed = params.slug({"x": 2})
     assert f"FAILED {failed}: cell 2 (id " in done.stderr and "raised ZeroDivisionError" in done.stderr
     assert (base / "runs" / f"{failed}.failed.ipynb").exists()
     assert not (base / "runs" / f"{failed}.ipynb").exists()

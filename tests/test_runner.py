@@ -151,8 +151,24 @@ def test_committed_notebooks_are_the_canonical_run(scratch):
     outcomes = runner.run_stages(stages, force=True, echo=lambda *_: None)
     assert [o.status for o in outcomes] == ["ok"] * len(notebooks), [o.error for o in outcomes]
     for nb in notebooks:
-        assert (out / nb.path.name).read_bytes() == nb.path.read_bytes(), \
-            f"{nb.path.name} differs from a fresh run: run `make refresh` and commit"
+        fresh, committed = (out / nb.path.name).read_bytes(), nb.path.read_bytes()
+        if fresh != committed:  # not an assert on the bytes: pytest's diff of megabytes ran for minutes
+            pytest.fail(f"{nb.path.name} differs from a fresh run ({first_difference(fresh, committed)}): "
+                        "run `make refresh` and commit", pytrace=False)
+
+
+def first_difference(fresh: bytes, committed: bytes) -> str:
+    """Where two files part: the first differing line, with a few dozen characters of each side."""
+    a, b = fresh.decode("utf-8", "replace").splitlines(), committed.decode("utf-8", "replace").splitlines()
+    line = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    if line == min(len(a), len(b)):
+        return f"one ends at line {line + 1}: {len(a)} lines fresh, {len(b)} committed"
+    return f"line {line + 1}: fresh {a[line].strip()[:80]!r}, committed {b[line].strip()[:80]!r}"
+
+
+def test_first_difference_names_the_line_and_both_sides():
+    assert first_difference(b"a\nb\nc", b"a\nB\nc") == "line 2: fresh 'b', committed 'B'"
+    assert first_difference(b"a\nb", b"a") == "one ends at line 2: 2 lines fresh, 1 committed"
 
 
 def test_run_ends_with_the_verdicts_it_produced_marked_with_its_overrides(scratch):
@@ -175,3 +191,33 @@ def test_run_ends_with_the_verdicts_it_produced_marked_with_its_overrides(scratc
 
     again = cli("run", "06_sanctions_timeline", "--no-site", "--no-robustness", env_root=scratch)  # defaults: nothing to mark
     assert "run with -p" not in again.stdout and "C045   false" in again.stdout
+
+
+def test_a_forked_worker_validates_notebooks_without_compiling_the_schema_again():
+    """nbformat compiles its schema validator on first use (a tenth of a second); the runner builds it in the
+    parent, so a worker forked for each run inherits it instead of compiling it once per run."""
+    import subprocess
+    import sys
+    import textwrap
+
+    code = textwrap.dedent("""
+        import multiprocessing, nbformat, nbformat.validator as v
+        from techduel.build import runner
+
+        def child(queue):
+            before = set(v.validators)
+            nbformat.validate(nbformat.v4.new_notebook())
+            queue.put(sorted(map(str, set(v.validators) - before)))
+
+        if __name__ == "__main__":
+            runner._import_papermill()
+            context = multiprocessing.get_context("fork")
+            queue = context.Queue()
+            worker = context.Process(target=child, args=(queue,))
+            worker.start()
+            print(queue.get(timeout=60))
+            worker.join(timeout=60)
+    """)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]", f"a worker compiled {done.stdout.strip()}"

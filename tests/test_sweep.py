@@ -14,11 +14,11 @@ from techduel.build import params, sweep
 
 def test_slug_is_distinct_stable_and_readable():
     long_a, long_b = {"s": "x" * 200 + "a"}, {"s": "x" * 200 + "b"}
-    assert sweep.slug(long_a) != sweep.slug(long_b)  # cut to 150 characters, these used to be one name
-    assert sweep.slug({"s": "a b"}) != sweep.slug({"s": "a_b"})  # and so did values that differ in a symbol
-    assert sweep.slug(long_a) == sweep.slug(dict(long_a))  # the same combination, the same name, every run
-    assert sweep.slug({"x": 3, "k": ["a", "b"]}).startswith("x=3__k=a+b-")
-    assert max(len(sweep.slug(c)) for c in (long_a, long_b)) <= 120
+    assert params.slug(long_a) != params.slug(long_b)  # cut to 150 characters, these used to be one name
+    assert params.slug({"s": "a b"}) != params.slug({"s": "a_b"})  # and so did values that differ in a symbol
+    assert params.slug(long_a) == params.slug(dict(long_a))  # the same combination, the same name, every run
+    assert params.slug({"x": 3, "k": ["a", "b"]}).startswith("x=3__k=a+b-")
+    assert max(len(params.slug(c)) for c in (long_a, long_b)) <= 120
 
 
 def test_duplicate_values_are_refused():

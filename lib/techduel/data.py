@@ -79,11 +79,19 @@ def _packages() -> list[Path]:
 
 def resources() -> list[Resource]:
     """Every table the collection declares, registries first."""
+    return list(_index().values())
+
+
+def _index() -> dict[str, Resource]:
+    """The tables by name. Every descriptor is traced and its hash checked on each call; the parsing and the
+    map are remembered per content (a notebook looks tables up hundreds of times). Shared: never change it."""
     base = paths.data_dir()
-    versions = []
-    for pkg in _packages():
-        versions.append((pkg, _digest(pkg)))  # traced and checked on every lookup; parsed once per content
-    return list(_resources(base, tuple(versions)))
+    return _index_of(base, tuple((pkg, _digest(pkg)) for pkg in _packages()))
+
+
+@lru_cache(maxsize=16)
+def _index_of(base: Path, packages: tuple[tuple[Path, str], ...]) -> dict[str, Resource]:
+    return {r.name: r for r in _resources(base, packages)}
 
 
 @lru_cache(maxsize=16)
@@ -135,8 +143,8 @@ def _parsed_descriptor(pkg: Path, _digest: str) -> dict:
     return desc
 
 
-def resource(name: str) -> Resource:
-    known = {r.name: r for r in resources()}
+def resource(name: str, known: dict[str, Resource] | None = None) -> Resource:
+    known = _index() if known is None else known
     if name not in known:
         raise KeyError(f"no table named '{name}' in data/; known tables: {', '.join(sorted(known))}")
     return known[name]
@@ -144,13 +152,14 @@ def resource(name: str) -> Resource:
 
 def load(name: str) -> pd.DataFrame:
     """The table ``name``, typed and validated, with foreign keys checked against their targets."""
-    res = resource(name)
-    df = _load_cached(res.name, res.path, _content_key(res, set()))[0].copy()
+    known = _index()  # once per load: each lookup lists and hashes the descriptors
+    res = resource(name, known)
+    df = _load_cached(res.name, res.path, _content_key(res, known, set()))[0].copy()
     trace.note(res.path)
     return df
 
 
-def _content_key(res: Resource, seen: set[str]) -> tuple:
+def _content_key(res: Resource, known: dict[str, Resource], seen: set[str]) -> tuple:
     """What a validated table depends on: its file's content hash and those of the tables its foreign keys
     check it against (an edit to a registry must re-check the tables that cite it). By content, through
     ``cache.file_hash``: the memo was keyed by mtime alone, so a same-size rewrite whose mtime was put back
@@ -158,9 +167,9 @@ def _content_key(res: Resource, seen: set[str]) -> tuple:
     from .build import cache
 
     seen = seen | {res.name}
-    targets = sorted({_target(res, fk["reference"]["resource"]) for fk in res.descriptor["schema"].get(
+    targets = sorted({_target(res, fk["reference"]["resource"], known) for fk in res.descriptor["schema"].get(
         "foreignKeys", [])} - seen)
-    return (cache.file_hash(res.path), *((t, _content_key(resource(t), seen)) for t in targets))
+    return (cache.file_hash(res.path), *((t, _content_key(resource(t, known), known, seen)) for t in targets))
 
 
 @lru_cache(maxsize=64)
@@ -342,13 +351,13 @@ def _foreign(res: Resource, fk: dict, columns: dict, lines: list[int]) -> None:
                                 line=line, column=field, rule=f"foreignKeys -> {target_name}.{target_field}")
 
 
-def _target(res: Resource, name: str) -> str:
+def _target(res: Resource, name: str, known: dict[str, Resource] | None = None) -> str:
     """A foreign key's table: "" is the table itself; a bare name is a table of the same package
     when there is one, else a registry of data/."""
     if name == "":
         return res.name
     prefix = res.name.rpartition("/")[0]
-    if prefix and any(r.name == f"{prefix}/{name}" for r in resources()):
+    if prefix and f"{prefix}/{name}" in (_index() if known is None else known):
         return f"{prefix}/{name}"
     return name
 

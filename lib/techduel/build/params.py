@@ -37,7 +37,9 @@ done (draws, seed, a folder to read, reader-supplied overrides of sourced figure
 from __future__ import annotations
 
 import ast
+import hashlib
 import io
+import json
 import re
 import tokenize
 from dataclasses import dataclass, field
@@ -341,3 +343,11 @@ def resolve(declared: list[Parameter], overrides: dict[str, str], notebook: str)
         check_exists(by_name[name], out[name])
     check_together(declared, out, notebook)
     return out
+
+
+def slug(combo: dict) -> str:
+    """A file name for one combination: a readable prefix (symbols replaced, cut short) and a hash of the exact
+    values, so two combinations never share a name and one combination keeps its name from run to run."""
+    text = "__".join(f"{k}={'+'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in combo.items())
+    exact = json.dumps(combo, sort_keys=True, default=str)
+    return re.sub(r"[^A-Za-z0-9_.=+-]", "_", text)[:100] + "-" + hashlib.sha256(exact.encode()).hexdigest()[:10]

@@ -300,9 +300,7 @@ SUMMARY_COLUMNS = ["notebook", "claim", "status", "assumption", "value", "thresh
 
 
 def run_name(overrides: dict) -> str:
-    from . import sweep
-
-    return "defaults" if not overrides else sweep.slug(overrides)
+    return "defaults" if not overrides else params.slug(overrides)
 
 
 def jobs_for(nb, base: Path, overrides_list: list[dict]) -> list:

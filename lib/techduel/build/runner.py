@@ -24,11 +24,10 @@ import time
 import uuid
 from collections import deque
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import date
 from pathlib import Path
 
-from . import cache, files, params, trace
+from . import cache, files, nbjson, params, trace
 from .. import paths
 
 # Heavy modules (papermill, nbformat, pandas) are imported where they are needed, so that a run the cache
@@ -126,7 +125,7 @@ def scan(folder: Path | None = None) -> tuple[list[Notebook], list[Unreadable]]:
     good, bad = [], []
     for path in sorted(folder.glob("[0-9][0-9]_*.ipynb")):
         try:
-            meta = _techduel_metadata(str(path), cache.file_hash(path))
+            meta = nbjson.lean(path).get("metadata", {}).get("techduel", {})  # parsed once per content
             nb = Notebook(path, meta.get("thread", ""), meta.get("title", path.stem), meta.get("question", ""))
             nb.parameters()  # a notebook whose parameters cannot be read cannot be checked, so cannot run
         except params.ParameterError as exc:
@@ -136,15 +135,6 @@ def scan(folder: Path | None = None) -> tuple[list[Notebook], list[Unreadable]]:
         else:
             good.append(nb)
     return good, bad
-
-
-@lru_cache(maxsize=64)
-def _techduel_metadata(path: str, _digest: str | None) -> dict:
-    """A notebook's ``techduel`` metadata, parsed once per content: a command scans the folder several times,
-    and a notebook with its outputs is megabytes of JSON."""
-    from . import nbjson
-
-    return nbjson.lean(path).get("metadata", {}).get("techduel", {})
 
 
 def discover(folder: Path | None = None) -> list[Notebook]:
@@ -309,7 +299,6 @@ def runnable_copy(source: Path, mode: str, folder: Path) -> Path:
     this machine, measured for a minute's reading, was most of such a run). ``tests/test_mode.py`` checks
     that a verdicts-only run records what a full one does, and that no later cell uses a name such a cell
     sets."""
-    from . import nbjson
 
     try:
         doc = nbjson.lean(source)  # parsed in the parent, before this worker was forked, as a rule
@@ -477,14 +466,19 @@ def _js_number(text: str) -> float | int:
 
 
 def _import_papermill() -> None:
-    """Import papermill once, in the parent, so the forked workers inherit it.
+    """Import papermill once, in the parent, so the forked workers inherit it, with nbformat's schema
+    validator already compiled: it is built on first use (a tenth of a second of generated code), which was
+    in every worker, since a fork inherits only what the parent had.
 
-    Most of its import time is jsonschema compiling the grammars of ``rfc3987_syntax`` (about two seconds)
-    for an "iri" string format that the notebook schema never uses; marking that optional module absent
-    makes jsonschema skip the format, exactly as on an install without it."""
+    Most of papermill's import time is jsonschema compiling the grammars of ``rfc3987_syntax`` (about two
+    seconds) for an "iri" string format that the notebook schema never uses; marking that optional module
+    absent makes jsonschema skip the format, exactly as on an install without it."""
     if "jsonschema" not in sys.modules:
         sys.modules.setdefault("rfc3987_syntax", None)  # type: ignore[arg-type]
+    import nbformat
     import papermill  # noqa: F401
+
+    nbformat.validator.get_validator(version=4, version_minor=nbformat.v4.nbformat_minor)
 
 
 def _worker_init(parent: int) -> None:

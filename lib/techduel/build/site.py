@@ -339,8 +339,6 @@ def _index(pages, verdicts, site: Path) -> str:
                        f'<td>{e(r["old"])}</td><td>{e(r["new"])}</td><td>{e(r["why"])}</td></tr>' for _, r in log.iterrows())
     jsonld = ""
     if (site / "claimreview.jsonld").exists():
-        import json
-
         jsonld = ('<script type="application/ld+json">'
                   + script_json((site / "claimreview.jsonld").read_text(encoding="utf-8")) + "</script>")
     author = art.get("author") or "author not established"

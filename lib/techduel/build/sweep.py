@@ -12,10 +12,7 @@ parameter is refused before any kernel starts.
 
 from __future__ import annotations
 
-import hashlib
 import itertools
-import json
-import re
 from pathlib import Path
 
 import pandas as pd
@@ -51,14 +48,6 @@ def parse_axes(specs: list[str], declared: list[params.Parameter], notebook: str
     return axes
 
 
-def slug(combo: dict) -> str:
-    """A file name for one combination: a readable prefix (symbols replaced, cut short) and a hash of the exact
-    values, so two combinations never share a name and one combination keeps its name from run to run."""
-    text = "__".join(f"{k}={'+'.join(map(str, v)) if isinstance(v, list) else v}" for k, v in combo.items())
-    exact = json.dumps(combo, sort_keys=True, default=str)
-    return re.sub(r"[^A-Za-z0-9_.=+-]", "_", text)[:100] + "-" + hashlib.sha256(exact.encode()).hexdigest()[:10]
-
-
 def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool = False, echo=print,
           limits: runner.Limits | None = None, executor=None):
     """Run the grid; return (outcomes, path of the CSV, paths of the figures); the reader's table is written
@@ -68,8 +57,8 @@ def sweep(notebook: str, specs: list[str], jobs: int | None = None, force: bool 
     base = paths.build_dir() / "sweeps" / nb.stem
     combos = [dict(zip(axes, values)) for values in itertools.product(*axes.values())]
     for combo in combos:  # e.g. an end before start: refused here rather than failing in a kernel
-        params.check_together(nb.parameters(), combo, f"{nb.stem}, combination {slug(combo)}")
-    jobs_ = [runner.Job(nb, combo, base / "runs" / f"{slug(combo)}.ipynb", base / "runs", label=slug(combo))
+        params.check_together(nb.parameters(), combo, f"{nb.stem}, combination {params.slug(combo)}")
+    jobs_ = [runner.Job(nb, combo, base / "runs" / f"{params.slug(combo)}.ipynb", base / "runs", label=params.slug(combo))
              for combo in combos]
     with robustness_shown.reading(None):  # a sweep's runs are not the canonical inputs: "not assessed"
         outcomes = runner.run_stages([jobs_], jobs=jobs, force=force, echo=echo, limits=limits,
