@@ -34,7 +34,8 @@ def run_sample(out: Path, kernels: str) -> dict[str, runner.Outcome]:
     return {o.notebook: o for o in outcomes}
 
 
-def test_forked_kernels_give_the_same_executed_notebooks_byte_for_byte(tmp_path):
+def test_forked_kernels_give_the_same_executed_notebooks_byte_for_byte(tmp_path, monkeypatch):
+    monkeypatch.setenv("TECHDUEL_DIRECT", "0")  # the verdicts run on a kernel too (tests/test_direct.py: without)
     fresh, forked = run_sample(tmp_path / "fresh", "fresh"), run_sample(tmp_path / "zygote", "zygote")
     for i, (stem, p, mode) in enumerate(SAMPLE):
         a, b = fresh[str(i)], forked[str(i)]

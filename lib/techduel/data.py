@@ -86,12 +86,13 @@ def _index() -> dict[str, Resource]:
     """The tables by name. Every descriptor is traced and its hash checked on each call; the parsing and the
     map are remembered per content (a notebook looks tables up hundreds of times). Shared: never change it."""
     base = paths.data_dir()
-    return _index_of(base, tuple((pkg, _digest(pkg)) for pkg in _packages()))
+    return _index_of(str(base), tuple((str(pkg), _digest(pkg)) for pkg in _packages()))
 
 
 @lru_cache(maxsize=16)
-def _index_of(base: Path, packages: tuple[tuple[Path, str], ...]) -> dict[str, Resource]:
-    return {r.name: r for r in _resources(base, packages)}
+def _index_of(base: str, packages: tuple[tuple[str, str], ...]) -> dict[str, Resource]:
+    """Keyed by strings: hashing Paths on every lookup was a third of it."""
+    return {r.name: r for r in _resources(Path(base), tuple((Path(p), d) for p, d in packages))}
 
 
 @lru_cache(maxsize=16)
@@ -154,22 +155,26 @@ def load(name: str) -> pd.DataFrame:
     """The table ``name``, typed and validated, with foreign keys checked against their targets."""
     known = _index()  # once per load: each lookup lists and hashes the descriptors
     res = resource(name, known)
-    df = _load_cached(res.name, res.path, _content_key(res, known, set()))[0].copy()
-    trace.note(res.path)
+    read: list[Path] = []
+    df = _load_cached(res.name, res.path, _content_key(res, known, set(), read))[0].copy()
+    for path in read:  # what checking it reads, remembered or not: the tables its foreign keys point to
+        trace.note(path)
     return df
 
 
-def _content_key(res: Resource, known: dict[str, Resource], seen: set[str]) -> tuple:
+def _content_key(res: Resource, known: dict[str, Resource], seen: set[str], read: list[Path]) -> tuple:
     """What a validated table depends on: its file's content hash and those of the tables its foreign keys
-    check it against (an edit to a registry must re-check the tables that cite it). By content, through
-    ``cache.file_hash``: the memo was keyed by mtime alone, so a same-size rewrite whose mtime was put back
-    served the first version (``tests/test_data.py``)."""
+    check it against (an edit to a registry must re-check the tables that cite it); ``read`` gathers their
+    paths. By content, through ``cache.file_hash``: the memo was keyed by mtime alone, so a same-size rewrite
+    whose mtime was put back served the first version (``tests/test_data.py``)."""
     from .build import cache
 
     seen = seen | {res.name}
+    read.append(res.path)
     targets = sorted({_target(res, fk["reference"]["resource"], known) for fk in res.descriptor["schema"].get(
         "foreignKeys", [])} - seen)
-    return (cache.file_hash(res.path), *((t, _content_key(resource(t, known), known, seen)) for t in targets))
+    return (cache.file_hash(res.path), *((t, _content_key(resource(t, known), known, seen, read))
+                                         for t in targets))
 
 
 @lru_cache(maxsize=64)

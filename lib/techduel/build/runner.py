@@ -262,11 +262,14 @@ class NotebookFailed(Exception):
 
 
 def papermill_engine(job: Job, into: Path, gate: Path | None, limits: Limits = Limits(),
-                     sockets: Path | None = None, zygote: str | None = None) -> None:
+                     sockets: Path | None = None, zygote: str | None = None, direct: bool | None = None) -> None:
     """Execute the notebook into ``into`` through papermill, on an IPC kernel, within ``limits``. Kernel
     sockets go in a folder of their own below ``sockets`` (the run's folder, which the runner removes
     whatever happens to this worker). With ``zygote`` (an address), the kernel is forked from a process that
-    has already imported the notebooks' libraries (``techduel.build.zygote``) instead of started from scratch."""
+    has already imported the notebooks' libraries (``techduel.build.zygote``) instead of started from scratch,
+    and a verdicts-only run skips the kernel: the zygote's child runs its cells itself
+    (``techduel.build.direct``), which records the same verdicts and results. ``direct=False``, or
+    ``TECHDUEL_DIRECT=0`` in the environment, sends every run through a kernel."""
     import papermill as pm
 
     from . import kernels
@@ -275,6 +278,16 @@ def papermill_engine(job: Job, into: Path, gate: Path | None, limits: Limits = L
     base = sockets or kernels.socket_folder()
     folder = Path(tempfile.mkdtemp(prefix="j", dir=base))
     try:
+        if direct is None:
+            direct = os.environ.get("TECHDUEL_DIRECT", "1") != "0"
+        if direct and zygote is not None and gate is None and job.mode == "verdicts":
+            from . import direct as direct_
+            from .zygote import Unavailable
+
+            try:
+                return direct_.engine(job, into, limits, zygote, folder)
+            except Unavailable:  # the zygote cannot serve: the kernel's way, which says why if it fails too
+                pass
         source = runnable_copy(nb.path, job.mode, folder)
         pm.execute_notebook(str(source), str(into), parameters=job.parameters, kernel_name=KERNEL,
                             cwd=str(nb.path.parent), progress_bar=False, log_output=False,

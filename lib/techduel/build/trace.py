@@ -16,8 +16,14 @@ def note(path: str | PathLike) -> None:
     target = os.environ.get("TECHDUEL_TRACE")
     if target:
         entry = str(path) if str(path).startswith(("glob:", "rows:")) else os.path.abspath(path)
+        if (target, entry) in _written and os.path.exists(target):  # a trace is a set (see read), and a
+            return  # notebook looks a table up hundreds of times: each entry is written once
         with open(target, "a", encoding="utf-8") as f:
             f.write(entry + "\n")
+        _written.add((target, entry))
+
+
+_written: set[tuple[str, str]] = set()  # (trace file, entry) appended by this process
 
 
 def note_listing(folder: str | PathLike, pattern: str) -> None:

@@ -8,7 +8,8 @@ import, and then forks one child per kernel asked for; the child turns into an o
 connection file it was given, in the environment and folder the kernel manager asked for.
 
 Every run still gets a fresh process: nothing a notebook does can reach the next run, and the only state the
-children share is that of modules freshly imported and not yet used. What a fresh interpreter would draw
+children share is that of modules freshly imported and not yet used, and the tables of data/ checked once
+(``techduel.data`` serves them by content, so an edited table is read again). What a fresh interpreter would draw
 anew is drawn anew (the ``random`` and NumPy seeds); ``tests/test_zygote.py`` runs notebooks both ways and
 compares the executed copies byte for byte.
 
@@ -218,6 +219,20 @@ class Child:
             pass
 
 
+class Run(Child):
+    """A verdicts-only run forked by the zygote (``techduel.build.direct``): ``poll`` and ``close`` as a kernel's;
+    closing the connection ends the run."""
+
+    def __init__(self, address: str, spec: dict):
+        self.sock = connect(address)
+        self.reader = self.sock.makefile("rb")
+        answer = _ask(self.sock, self.reader, {"run": spec})
+        if "error" in answer:
+            self.close()
+            raise Unavailable(answer["error"])
+        self.pid, self.returncode = int(answer["pid"]), None
+
+
 def launcher(cmd: list[str]) -> tuple[list[str], list[str]] | None:
     """A kernel command split into (interpreter options, ipykernel's arguments) when it is this interpreter
     running ipykernel (the one the zygote can stand in for), else None."""
@@ -274,6 +289,7 @@ def _serve(address: str, parent: int, modules: list[str], options: list[str]) ->
     # What was imported lives as long as any kernel: out of the collector's sight (Python's advice for a
     # process that forks without exec), a kernel's collections no longer walk it, nor copy its pages by
     # touching them. A full collection over it was a tenth of a second of every kernel's shutdown.
+    _check_tables()
     import gc
 
     gc.collect()
@@ -331,6 +347,30 @@ def _serve(address: str, parent: int, modules: list[str], options: list[str]) ->
             pass
 
 
+def _check_tables() -> None:
+    """Read and check every table of data/ once, here, when the notebooks use ``techduel.data``: a child's
+    ``data.load`` then finds it in its memo, which is keyed by the content of the table and of the tables
+    its foreign keys point to (an edited file is a new key, read again), and still records every file in
+    the run's trace. A table that fails its checks fails in the run that loads it, with its message."""
+    data = sys.modules.get("techduel.data")
+    if data is None:
+        return
+    try:
+        names = [r.name for r in data.resources()]
+    except Exception:  # noqa: BLE001  (a broken descriptor: the runs will say which)
+        return
+    traced = os.environ.pop("TECHDUEL_TRACE", None)  # these reads are no run's
+    try:
+        for name in names:
+            try:
+                data.load(name)
+            except Exception:  # noqa: BLE001
+                continue
+    finally:
+        if traced is not None:
+            os.environ["TECHDUEL_TRACE"] = traced
+
+
 class _KernelToBe:
     """What ``get_ipython()`` shows a library imported by the zygote: a shell inside a kernel."""
     kernel = None
@@ -352,6 +392,14 @@ def _answer(request: dict, conn, owner: dict, children: dict, options: list[str]
         pid = os.fork()
         if pid == 0:
             _become_kernel(spec, inherited, conn)
+        owner[conn], children[pid] = pid, None
+        return {"pid": pid}
+    if "run" in request:  # a verdicts-only run without a kernel (techduel.build.direct)
+        if conn in owner:
+            return {"error": "one run per connection"}
+        pid = os.fork()
+        if pid == 0:
+            _become_run(request["run"], inherited, conn)
         owner[conn], children[pid] = pid, None
         return {"pid": pid}
     if "poll" in request:
@@ -380,39 +428,44 @@ def _kill_group(pid: int) -> None:
             continue
 
 
+def _enter(spec: dict, inherited: tuple, conn) -> None:
+    """In a forked child: drop the zygote's sockets and signal set-up, and take the environment and folder a
+    launched process would have; what a fresh interpreter would draw anew (the seeds) is drawn anew."""
+    listener, sel, wake_r, wake_w = inherited
+    signal.set_wakeup_fd(-1)
+    for s in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
+        signal.signal(s, signal.SIG_DFL)
+    sel.close()
+    listener.close()
+    conn.close()
+    os.close(wake_r)
+    os.close(wake_w)
+    os.setsid()  # as jupyter_client starts kernels: interrupts go to the kernel's own process group
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
+    os.environ.clear()
+    os.environ.update(spec["env"])
+    _die_with(os.getppid())
+    os.chdir(spec["cwd"])
+    import random
+
+    random.seed()
+    if "numpy" in sys.modules:
+        sys.modules["numpy"].random.seed()
+
+
 def _become_kernel(spec: dict, inherited: tuple, conn) -> None:
-    """In the forked child: drop the zygote's sockets and signal set-up, take the environment, folder and
-    arguments a launched kernel would have, and run ipykernel. Never returns."""
+    """In the forked child: take the arguments a launched kernel would have, and run ipykernel. Never returns."""
     code = 1
     try:
-        listener, sel, wake_r, wake_w = inherited
-        signal.set_wakeup_fd(-1)
-        for s in (signal.SIGCHLD, signal.SIGTERM, signal.SIGINT):
-            signal.signal(s, signal.SIG_DFL)
-        sel.close()
-        listener.close()
-        conn.close()
-        os.close(wake_r)
-        os.close(wake_w)
-        os.setsid()  # as jupyter_client starts kernels: interrupts go to the kernel's own process group
-        devnull = os.open(os.devnull, os.O_RDONLY)
-        os.dup2(devnull, 0)
-        os.close(devnull)
-        os.environ.clear()
-        os.environ.update(spec["env"])
-        _die_with(os.getppid())
-        os.chdir(spec["cwd"])
+        _enter(spec, inherited, conn)
         import ipykernel_launcher  # noqa: F401  (its file is what a launched kernel has as argv[0])
 
         # ipykernel takes its parent from JPY_PARENT_PID when it is imported, which was in the zygote. The
         # environment keeps the manager's pid, as a launched kernel has it; the poller that ends the kernel
         # when its parent goes watches the zygote, its real parent
         sys.argv = [ipykernel_launcher.__file__, *spec["args"], f"--IPKernelApp.parent_handle={os.getppid()}"]
-        import random
-
-        random.seed()
-        if "numpy" in sys.modules:
-            sys.modules["numpy"].random.seed()
         from ipykernel import kernelapp
 
         try:
@@ -428,12 +481,32 @@ def _become_kernel(spec: dict, inherited: tuple, conn) -> None:
 
         traceback.print_exc()
     finally:
-        for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
-            try:
-                stream.flush()
-            except Exception:  # noqa: BLE001
-                pass
-        os._exit(code)
+        _exit(code)
+
+
+def _become_run(spec: dict, inherited: tuple, conn) -> None:
+    """In the forked child: run one notebook for its verdicts (``techduel.build.direct``). Never returns."""
+    code = 1
+    try:
+        _enter(spec, inherited, conn)
+        from . import direct
+
+        code = direct.run(spec)
+    except BaseException:  # noqa: BLE001  (whatever happens, never return into the zygote's loop)
+        import traceback
+
+        traceback.print_exc(file=sys.__stderr__)
+    finally:
+        _exit(code)
+
+
+def _exit(code: int) -> None:
+    for stream in (sys.stdout, sys.stderr, sys.__stdout__, sys.__stderr__):
+        try:
+            stream.flush()
+        except Exception:  # noqa: BLE001
+            pass
+    os._exit(code)
 
 
 def _die_with(parent: int) -> None:
