@@ -312,7 +312,13 @@ def runnable_copy(source: Path, mode: str, folder: Path) -> Path:
     this machine, measured for a minute's reading, was most of such a run). ``tests/test_mode.py`` checks
     that a verdicts-only run records what a full one does, and that no later cell uses a name such a cell
     sets."""
+    copy = folder / source.name
+    copy.write_text(json.dumps(runnable(source, mode), ensure_ascii=False), encoding="utf-8")
+    return copy
 
+
+def runnable(source: Path, mode: str) -> dict:
+    """The notebook :func:`runnable_copy` writes, as a dict (a new one: the caller may change it)."""
     try:
         doc = nbjson.lean(source)  # parsed in the parent, before this worker was forked, as a rule
     except (OSError, UnicodeDecodeError, ValueError) as exc:
@@ -323,10 +329,8 @@ def runnable_copy(source: Path, mode: str, folder: Path) -> Path:
             if mode == "verdicts" and ILLUSTRATION in cell.get("metadata", {}).get("tags", []):
                 continue
             cell = dict(cell, outputs=[], execution_count=None)
-        cells.append(cell)
-    copy = folder / source.name
-    copy.write_text(json.dumps(dict(doc, cells=cells), ensure_ascii=False), encoding="utf-8")
-    return copy
+        cells.append(dict(cell))
+    return dict(doc, cells=cells)
 
 
 class _Clock:
