@@ -57,7 +57,10 @@ def test_the_mode_is_part_of_the_cache_key(tmp_path):
 
 @pytest.mark.parametrize("stem, overrides", [("04_east_data_west_computing", {"route_factor": 2.6}),
                                              ("03_huawei_vertical_integration", {}),
-                                             ("02_deepseek_on_small_hardware", {"bits_per_weight": 8.0})])
+                                             ("02_deepseek_on_small_hardware", {"bits_per_weight": 8.0}),
+                                             ("01_deepseek_training_cost", {"rental_price": 6.0}),
+                                             ("07_industrial_leadership", {}),
+                                             ("08_quotes_and_provenance", {})])
 def test_a_verdicts_run_records_what_a_full_run_records(tmp_path, stem, overrides):
     """Robustness reads verdicts-only runs, the site publishes full ones: the same parameters must give the same
     recorded results and verdicts (payloads byte for byte) either way; only figures and tables differ."""
@@ -139,10 +142,12 @@ def test_no_later_cell_uses_what_an_illustration_cell_sets():
             if runner.ILLUSTRATION in cell.get("metadata", {}).get("tags", []):
                 checked += 1
                 calls = {ast.unparse(n.func) for n in ast.walk(tree) if isinstance(n, ast.Call)}
-                assert not {c for c in calls if c.split(".")[-1] in ("verdict", "record", "emit")}, nb.stem
-                for node in ast.walk(tree):
-                    if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-                        bound[node.id] = cell["id"]
+                assert not {c for c in calls if c.split(".")[-1] in ("verdict", "record", "emit", "rec")}, nb.stem
+                own = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
+                changed = sorted(changes_outside(tree, own))
+                assert not changed, f"{nb.stem}: illustration cell {cell['id']} changes {changed}, which it did not make"
+                for name in own:
+                    bound[name] = cell["id"]
                 continue
             used = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
             rebound = {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store)}
@@ -153,3 +158,45 @@ def test_no_later_cell_uses_what_an_illustration_cell_sets():
             for name in rebound:
                 bound.pop(name, None)
     assert checked >= 1
+
+
+# Methods that change the object they are called on (pandas and the builtins): an illustration cell may call
+# them only on what it made itself. Conservative: set_index and friends return a copy unless inplace.
+CHANGING = {"append", "extend", "insert", "remove", "pop", "clear", "sort", "update", "add", "discard",
+            "popitem", "setdefault", "reverse"}
+
+
+def changes_outside(tree, own: set[str]) -> set[str]:
+    """Names a cell did not bind whose objects it changes: item or attribute assignment, ``inplace=True``, a
+    changing method, ``global``. Leaving such a cell out would change what later cells see."""
+    import ast
+
+    def base(node):
+        while isinstance(node, (ast.Attribute, ast.Subscript, ast.Call)):
+            node = node.func if isinstance(node, ast.Call) else node.value
+        return node.id if isinstance(node, ast.Name) else None
+
+    out = set()
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Attribute, ast.Subscript)) and isinstance(node.ctx, (ast.Store, ast.Del)):
+            out.add(base(node.value))
+        elif isinstance(node, ast.AugAssign):
+            out.add(base(node.target))
+        elif isinstance(node, ast.Call):
+            if any(k.arg == "inplace" for k in node.keywords) or (
+                    isinstance(node.func, ast.Attribute) and node.func.attr in CHANGING):
+                out.add(base(node.func.value) if isinstance(node.func, ast.Attribute) else base(node.func))
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
+            out.update(node.names)
+    return {n for n in out if n and n not in own}
+
+
+def test_the_check_for_changes_outside_a_cell_finds_them():
+    import ast
+
+    for source in ("df['a'] = 1", "df.loc[0, 'a'] = 1", "rows.append(1)", "df.sort_values('a', inplace=True)",
+                   "obj.attr = 2", "counts[k] += 1", "global total"):
+        assert changes_outside(ast.parse(source), set()), source
+    for source in ("x = df.copy(); x['a'] = 1", "out = []; out.append(1)", "y = df.sort_values('a')",
+                   "fig, ax = f(); ax.set_title('t')"):
+        assert not changes_outside(ast.parse(source), {"x", "out", "y", "fig", "ax"}), source
