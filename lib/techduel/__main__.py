@@ -235,7 +235,9 @@ def _verdicts(outcomes: list[runner.Outcome], folder, overrides: list[str]) -> s
 
     from .build import cache
 
-    ran = [(o.notebook, Path(folder) / f"{o.notebook}.ipynb" if o.status == "ok" else None) for o in outcomes]
+    # in the notebooks' order, not the order they finished in: a warm run (in order) must find what a cold
+    # run (as finished) kept
+    ran = sorted((o.notebook, Path(folder) / f"{o.notebook}.ipynb" if o.status == "ok" else None) for o in outcomes)
     kept = None
     if Path(folder).resolve().is_relative_to(paths.build_dir()):
         name = "closing-verdicts-" + hashlib.sha256(str(Path(folder).resolve()).encode()).hexdigest()[:12]

@@ -343,9 +343,10 @@ def notebook_runner(nb, base: Path, jobs: int | None, force: bool, echo, outcome
 
 
 def default_jobs() -> int:
-    """Runs at once in a pass: one more than the cores. A short verdicts-only run spends a fifth of its time
-    waiting on its kernel's start and end, which a third run fills (measured on 2 cores: 0.8 of the time of
-    2 at once; a full run, which draws, is CPU-bound and keeps one per core)."""
+    """Runs at once in a pass: one more than the cores. A run on a kernel spends a fifth of its time waiting
+    on the kernel's start and end, which a third run fills (measured on 2 cores: 0.8 of the time of 2 at
+    once); a run without a kernel (``techduel.build.direct``) waits on nothing, and 2 or 3 at once took the
+    same time there."""
     return (os.cpu_count() or 1) + 1
 
 
