@@ -258,3 +258,19 @@ def test_a_descriptor_rewritten_within_one_clock_tick_is_read_again(scratch):
         if step == "written":
             assert f"sanctions/{name}" in {r.name for r in data.resources()}
     assert f"sanctions/{swapped}" in {r.name for r in data.resources()}
+
+
+def test_a_table_is_checked_again_when_only_its_rules_change(scratch):
+    """The memo of checked tables was keyed by the tables' contents alone; the zygote keeps it for a whole
+    command, so a stricter descriptor over an unchanged CSV served the table checked by the old rules."""
+    import json
+
+    assert data.load("sanctions/counts").set_index("count_id").loc["n01", "value"] == 110
+    path = scratch / "data" / "sanctions" / "datapackage.json"
+    doc = json.loads(path.read_text(encoding="utf-8"))
+    table = next(r for r in doc["resources"] if r["name"] == "counts")
+    field = next(f for f in table["schema"]["fields"] if f["name"] == "value")
+    field.setdefault("constraints", {})["maximum"] = 100
+    path.write_text(json.dumps(doc, indent=1), encoding="utf-8")
+    with pytest.raises(data.DataError, match="maximum"):
+        data.load("sanctions/counts")

@@ -92,4 +92,55 @@ def test_a_direct_run_over_its_cell_time_limit_is_stopped_and_says_so(scratch):
     outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None,
                                  limits=runner.Limits(cell=1.0, notebook=30.0))
     assert outcome.status == "failed" and outcome.seconds < 20, outcome
-    assert "did not finish within 1 s (the cell time limit, --cell-timeout)" in outcome.error, outcome.error
+    assert "did not finish within 1 s (the cell time limit, --cell-timeout); the run was stopped" in outcome.error
+
+
+BODIES = {  # what the kernel path does with each, the direct path must do too
+    "a display that cannot be formatted": "class Bad:\n    def _repr_html_(self):\n        raise ValueError('bad repr')\n"
+                                          "Bad()",
+    "sys.exit(0), which papermill lets pass": "from techduel import results\nresults.record('a', 1)\n"
+                                              "import sys\nsys.exit(0)",
+    "a traceback shown and caught": "import traceback\ntry:\n    1 / 0\nexcept ZeroDivisionError:\n"
+                                    "    get_ipython().showtraceback()",
+}
+
+
+@pytest.mark.parametrize("body", BODIES.values(), ids=BODIES.keys())
+def test_the_direct_path_fails_and_passes_what_the_kernel_path_does(scratch, monkeypatch, body):
+    tiny(scratch / "notebooks" / "15_same.ipynb", body, param="x: int = 1  # a number (range: 0..3) (role: assumption)")
+    nb, = runner.select(["15_same"])
+    seen = {}
+    for direct in ("1", "0"):
+        monkeypatch.setenv("TECHDUEL_DIRECT", direct)
+        job = runner.Job(nb, {}, scratch / "build" / f"{direct}.ipynb", scratch / "build" / f"failed{direct}",
+                         mode="verdicts")
+        outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None)
+        copy = job.output if outcome.status == "ok" else Path(outcome.kept)
+        errors = [o["ename"] for c in json.loads(copy.read_text())["cells"] for o in c.get("outputs", [])
+                  if o["output_type"] == "error"]
+        seen[direct] = (outcome.status, outcome.error.split(" (id ")[0], errors, recorded(copy))
+    assert seen["1"] == seen["0"], seen
+
+
+def test_a_cell_that_catches_exceptions_is_still_stopped_at_its_time_limit(scratch):
+    tiny(scratch / "notebooks" / "16_stubborn.ipynb",
+         "import time\ntry:\n    time.sleep(30)\nexcept Exception:\n    pass\ntime.sleep(30)",
+         param="x: int = 1  # a number (range: 0..3) (role: assumption)")
+    nb, = runner.select(["16_stubborn"])
+    job = runner.Job(nb, {}, scratch / "build" / "s.ipynb", scratch / "build" / "failed", mode="verdicts")
+    outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None,
+                                 limits=runner.Limits(cell=1.0, notebook=120.0))
+    assert outcome.status == "failed" and outcome.seconds < 20, outcome
+    assert "raised TimeoutError: this cell did not finish within 1 s (the cell time limit" in outcome.error
+    assert "the run was stopped" in outcome.error  # the direct path's words: it was not a kernel that ran it
+
+
+def test_the_notebook_time_limit_names_the_cell_it_stopped(scratch):
+    tiny(scratch / "notebooks" / "17_long.ipynb", "import time\ntime.sleep(60)",
+         param="x: int = 1  # a number (range: 0..3) (role: assumption)")
+    nb, = runner.select(["17_long"])
+    job = runner.Job(nb, {}, scratch / "build" / "l.ipynb", scratch / "build" / "failed", mode="verdicts")
+    outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None,
+                                 limits=runner.Limits(cell=60.0, notebook=1.0))
+    assert outcome.status == "failed" and outcome.seconds < 20, outcome
+    assert outcome.error.startswith("cell 2 (id ") and "(the notebook time limit, --notebook-timeout)" in outcome.error

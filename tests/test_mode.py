@@ -200,3 +200,19 @@ def test_the_check_for_changes_outside_a_cell_finds_them():
     for source in ("x = df.copy(); x['a'] = 1", "out = []; out.append(1)", "y = df.sort_values('a')",
                    "fig, ax = f(); ax.set_title('t')"):
         assert not changes_outside(ast.parse(source), {"x", "out", "y", "fig", "ax"}), source
+
+
+def test_a_notebook_unreadable_at_run_time_stays_where_it_is(scratch):
+    """A notebook that cannot be parsed when its run starts (half saved by an editor, say) fails with its name;
+    the runner used to move the repository's file itself into the failed/ folder as the "executed copy"."""
+    from conftest import tiny
+    from techduel.build import runner
+
+    path = scratch / "notebooks" / "18_half.ipynb"
+    tiny(path, "y = 1")
+    nb, = runner.select(["18_half"])
+    path.write_text('{"cells": [', encoding="utf-8")  # after the scan, before the run
+    job = runner.Job(nb, {}, scratch / "build" / "half.ipynb", scratch / "build" / "failed")
+    outcome = runner.execute(job, scratch / ".build-tmp" / "t", "key")
+    assert outcome.status == "failed" and "cannot read 18_half.ipynb" in outcome.error, outcome
+    assert path.read_text(encoding="utf-8") == '{"cells": [' and not (scratch / "build" / "failed").exists()

@@ -156,10 +156,10 @@ def load(name: str) -> pd.DataFrame:
     known = _index()  # once per load: each lookup lists and hashes the descriptors
     res = resource(name, known)
     read: list[Path] = []
-    df = _load_cached(res.name, res.path, _content_key(res, known, set(), read))[0].copy()
-    for path in read:  # what checking it reads, remembered or not: the tables its foreign keys point to
+    key = _content_key(res, known, set(), read)
+    for path in read:  # what checking it reads, remembered or not, and even when the check fails
         trace.note(path)
-    return df
+    return _load_cached(res.name, res.path, key)[0].copy()
 
 
 def _content_key(res: Resource, known: dict[str, Resource], seen: set[str], read: list[Path]) -> tuple:
@@ -173,8 +173,9 @@ def _content_key(res: Resource, known: dict[str, Resource], seen: set[str], read
     read.append(res.path)
     targets = sorted({_target(res, fk["reference"]["resource"], known) for fk in res.descriptor["schema"].get(
         "foreignKeys", [])} - seen)
-    return (cache.file_hash(res.path), *((t, _content_key(resource(t, known), known, seen, read))
-                                         for t in targets))
+    schema = json.dumps(res.descriptor, sort_keys=True)  # the rules it was checked by are part of the check
+    return (cache.file_hash(res.path), schema, *((t, _content_key(resource(t, known), known, seen, read))
+                                                 for t in targets))
 
 
 @lru_cache(maxsize=64)

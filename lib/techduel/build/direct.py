@@ -29,6 +29,12 @@ from pathlib import Path
 
 FAILED = 3  # the child's exit status when a cell raised (the copy is written, with the error)
 WHERE = ".where"  # beside the executed copy: which cell failed, and how
+CRASH = ".crash"  # beside it: the traceback of a child that broke outside the notebook's cells
+BACKSTOP = 10.0  # s past the notebook limit before the worker stops a child that did not stop itself
+
+
+class CellTimeout(BaseException):
+    """A cell past its time limit. Not an Exception, so that a cell's ``except Exception`` cannot swallow it."""
 
 
 # ------------------------------------------------------------------------------------- the worker's side
@@ -45,16 +51,19 @@ def engine(job, into: Path, limits, zygote: str, folder: Path) -> None:
     nb = runner.runnable(job.notebook.path, job.mode)
     tagged = [i for i, c in enumerate(nb["cells"]) if "parameters" in c.get("metadata", {}).get("tags", [])]
     at = tagged[0] + 1 if tagged else 0  # where papermill puts its cell: after the parameters, else first
-    nb["cells"].insert(at, {"cell_type": "code", "id": "injected-parameters", "execution_count": None,
-                            "metadata": {"tags": ["injected-parameters"]}, "outputs": [],
-                            "source": translate_parameters(runner.KERNEL, "python", job.parameters, "Parameters")})
+    if job.parameters:  # as papermill: no cell for no parameters (a defaults run counts its cells as a kernel)
+        nb["cells"].insert(at, {"cell_type": "code", "id": "injected-parameters", "execution_count": None,
+                                "metadata": {"tags": ["injected-parameters"]}, "outputs": [],
+                                "source": translate_parameters(runner.KERNEL, "python", job.parameters,
+                                                               "Parameters")})
     prepared = folder / "prepared.ipynb"
     prepared.write_text(json.dumps(nb, ensure_ascii=False), encoding="utf-8")
     spec = {"notebook": str(prepared), "source": str(job.notebook.path), "output": str(into), "env": dict(os.environ),
-            "cwd": str(job.notebook.path.parent), "cell_timeout": limits.cell}
+            "cwd": str(job.notebook.path.parent), "cell_timeout": limits.cell,
+            "notebook_timeout": limits.notebook}
     child = zygote_.Run(zygote, spec)
     try:
-        end = time.monotonic() + limits.notebook
+        end = time.monotonic() + limits.notebook + BACKSTOP  # the child stops itself first, naming the cell
         while child.poll() is None:
             if time.monotonic() > end:
                 raise runner.NotebookFailed(f"the notebook did not finish within {limits.notebook:g} s (the "
@@ -67,7 +76,11 @@ def engine(job, into: Path, limits, zygote: str, folder: Path) -> None:
     if child.returncode == FAILED and into.exists() and where.exists():
         raise runner.NotebookFailed(where.read_text(encoding="utf-8"), into)
     if child.returncode != 0 or not into.exists():
-        raise RuntimeError(f"the run's process ended with status {child.returncode} before writing its copy")
+        crash = Path(str(into) + CRASH)
+        why = f": {crash.read_text(encoding='utf-8').strip().splitlines()[-1]}" if crash.exists() else ""
+        code = child.returncode
+        status = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"status {code}"
+        raise RuntimeError(f"the run's process ended ({status}) before writing its copy{why}")
 
 
 def _wait_for_exit(pid: int, end: float) -> None:
@@ -156,6 +169,15 @@ def run(spec: dict) -> int:
         def isatty(self):
             return False
 
+        def writelines(self, lines):
+            for line in lines:
+                self.write(line)
+
+        def fileno(self):
+            import io
+
+            raise io.UnsupportedOperation("fileno")
+
     def _flush():
         for name, parts in streams.items():
             if parts:
@@ -175,15 +197,19 @@ def run(spec: dict) -> int:
     config.InteractiveShell.colors = "nocolor"
     config.InteractiveShell.xmode = "Plain"
     shell = Shell.instance(config=config)
-    tracebacks: list[list[str]] = []
-    shell._showtraceback = lambda etype, evalue, stb: tracebacks.append(stb)  # as a kernel: into the error output
+    def _showtraceback(etype, evalue, stb):  # as a kernel's: every traceback is an error output of its cell
+        _flush()
+        ename = "TimeoutError" if etype is CellTimeout else etype.__name__
+        outputs.append({"output_type": "error", "ename": ename, "evalue": str(evalue), "traceback": stb})
+
+    shell._showtraceback = _showtraceback
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = Stream("stdout"), Stream("stderr")
-    limit = float(spec["cell_timeout"])
+    cell_limit, notebook_end = float(spec["cell_timeout"]), time.monotonic() + float(spec["notebook_timeout"])
+    reason = {}
 
-    def _timeout(signum, frame):
-        raise TimeoutError(f"this cell did not finish within {limit:g} s (the cell time limit, --cell-timeout); "
-                           "the run was stopped")
+    def _timeout(signum, frame):  # raised again every second until the cell gives up
+        raise CellTimeout(f"this cell {reason['text']}; the run was stopped")
 
     signal.signal(signal.SIGALRM, _timeout)
     status, where, count = 0, "", 0
@@ -193,18 +219,23 @@ def run(spec: dict) -> int:
         count += 1
         outputs = cell["outputs"] = []
         source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-        signal.setitimer(signal.ITIMER_REAL, limit)
+        left = notebook_end - time.monotonic()  # as runner._Clock: the cell's limit or what is left, the lesser
+        which, limit = (("notebook time limit, --notebook-timeout", float(spec["notebook_timeout"]))
+                        if left < cell_limit else ("cell time limit, --cell-timeout", cell_limit))
+        reason["text"] = f"did not finish within {limit:g} s (the {which})"
+        signal.setitimer(signal.ITIMER_REAL, max(0.001, min(cell_limit, left)), 1.0)
         try:
-            result = shell.run_cell(source, store_history=True)
+            shell.run_cell(source, store_history=True)
+        except CellTimeout as stop:  # raised outside the cell's code (a post-execute hook, say)
+            _showtraceback(CellTimeout, stop, [])
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         _flush()
         cell["execution_count"] = count
-        error = result.error_before_exec or result.error_in_exec
-        if error is not None:
-            outputs.append({"output_type": "error", "ename": type(error).__name__, "evalue": str(error),
-                            "traceback": tracebacks[-1] if tracebacks else []})
-            where = f"cell {_reader_number(cell, spec['source'])} raised {type(error).__name__}: {error}"
+        errors = [o for o in outputs if o["output_type"] == "error"
+                  and not (o["ename"] == "SystemExit" and o["evalue"] in ("", "0"))]  # papermill's rule
+        if errors:
+            where = f"cell {_reader_number(cell, spec['source'])} raised {errors[0]['ename']}: {errors[0]['evalue']}"
             status = FAILED
             break
     sys.stdout, sys.stderr = saved

@@ -256,7 +256,7 @@ def require_kernel() -> None:
 class NotebookFailed(Exception):
     """A cell raised; ``copy`` is the executed notebook with the error, ``where`` the failing cell."""
 
-    def __init__(self, where: str, copy: Path):
+    def __init__(self, where: str, copy: Path | None):
         super().__init__(where)
         self.where, self.copy = where, copy
 
@@ -322,7 +322,7 @@ def runnable(source: Path, mode: str) -> dict:
     try:
         doc = nbjson.lean(source)  # parsed in the parent, before this worker was forked, as a rule
     except (OSError, UnicodeDecodeError, ValueError) as exc:
-        raise NotebookFailed(f"cannot read {source.name}: {exc}", source) from None
+        raise NotebookFailed(f"cannot read {source.name}: {exc}", None) from None  # no copy: nothing to keep
     cells = []
     for cell in doc.get("cells", []):
         if cell.get("cell_type") == "code":
@@ -373,6 +373,8 @@ def execute(job: Job, scratch: Path, key: str, gate: Path | None = None, engine=
     except GateClosed:
         return Outcome(job.name, "ok", 0.0, cache="hit")
     except NotebookFailed as failure:
+        if failure.copy is None or not Path(failure.copy).exists():  # it failed before there was a copy
+            return Outcome(job.name, "failed", time.monotonic() - start, failure.where)
         job.failed_dir.mkdir(parents=True, exist_ok=True)
         kept = job.failed_dir / f"{job.output.stem}.failed.ipynb"
         os.replace(failure.copy, kept)

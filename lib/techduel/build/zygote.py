@@ -495,7 +495,11 @@ def _become_run(spec: dict, inherited: tuple, conn) -> None:
     except BaseException:  # noqa: BLE001  (whatever happens, never return into the zygote's loop)
         import traceback
 
-        traceback.print_exc(file=sys.__stderr__)
+        try:  # beside the copy it did not write, for the worker to report
+            with open(spec["output"] + ".crash", "w", encoding="utf-8") as f:
+                traceback.print_exc(file=f)
+        except (OSError, KeyError):
+            traceback.print_exc(file=sys.__stderr__)
     finally:
         _exit(code)
 
