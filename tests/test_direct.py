@@ -55,15 +55,28 @@ def test_direct_runs_record_what_kernel_runs_record_byte_for_byte(tmp_path, monk
         assert a.reads == b.reads, f"{stem} {p}: the runs read different files"
 
 
+ASSUMED = "x: int = 1  # a number (range: 0..3) (role: assumption)"
+
+
+def run_one(scratch: Path, stem: str, body: str, parameters: dict | None = None, mode: str = "verdicts",
+            limits: runner.Limits | None = None, name: str = "run") -> tuple[runner.Job, runner.Outcome]:
+    """A scratch notebook (one assumption, then ``body``) run once; its job and outcome."""
+    path = scratch / "notebooks" / f"{stem}.ipynb"
+    if not path.exists():
+        tiny(path, body, param=ASSUMED)
+    nb, = runner.select([stem])
+    job = runner.Job(nb, parameters or {}, scratch / "build" / f"{name}.ipynb", scratch / "build" / f"failed-{name}",
+                     mode=mode)
+    outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None, limits=limits)
+    return job, outcome
+
+
 def test_a_direct_run_goes_without_a_kernel(scratch):
     """What the sample above compares is really a run without a kernel: no ipykernel in the process."""
-    tiny(scratch / "notebooks" / "12_where.ipynb", "import sys\nfrom techduel import results\n"
-         "results.record('kernel', 'ipykernel' in type(get_ipython()).__module__)",
-         param="x: int = 1  # a number (range: 0..3) (role: assumption)")
-    nb, = runner.select(["12_where"])
+    body = ("from techduel import results\n"
+            "results.record('kernel', 'ipykernel' in type(get_ipython()).__module__)")
     for mode, expected in (("verdicts", False), ("full", True)):
-        job = runner.Job(nb, {}, scratch / "build" / f"{mode}.ipynb", scratch / "build", mode=mode)
-        outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None)
+        job, outcome = run_one(scratch, "12_where", body, mode=mode, name=mode)
         assert outcome.status == "ok", outcome.error
         assert outputs.read(job.output, outputs.RESULT)[0]["value"] is expected, mode
 
@@ -71,11 +84,7 @@ def test_a_direct_run_goes_without_a_kernel(scratch):
 @pytest.mark.parametrize("direct", ["1", "0"])
 def test_a_failing_cell_is_named_the_same_way_with_or_without_a_kernel(scratch, monkeypatch, direct):
     monkeypatch.setenv("TECHDUEL_DIRECT", direct)
-    tiny(scratch / "notebooks" / "13_fails.ipynb", "y = 1\nprint('before')\n1 / 0",
-         param="x: int = 1  # a number (range: 0..3) (role: assumption)")
-    nb, = runner.select(["13_fails"])
-    job = runner.Job(nb, {"x": 2}, scratch / "build" / "fails.ipynb", scratch / "build" / "failed", mode="verdicts")
-    outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None)
+    job, outcome = run_one(scratch, "13_fails", "y = 1\nprint('before')\n1 / 0", {"x": 2})
     assert outcome.status == "failed" and not job.output.exists()
     assert outcome.error.startswith("cell 2 (id ") and outcome.error.endswith(
         "raised ZeroDivisionError: division by zero"), outcome.error
@@ -85,12 +94,8 @@ def test_a_failing_cell_is_named_the_same_way_with_or_without_a_kernel(scratch, 
 
 
 def test_a_direct_run_over_its_cell_time_limit_is_stopped_and_says_so(scratch):
-    tiny(scratch / "notebooks" / "14_slow.ipynb", "import time\ntime.sleep(60)",
-         param="x: int = 1  # a number (range: 0..3) (role: assumption)")
-    nb, = runner.select(["14_slow"])
-    job = runner.Job(nb, {}, scratch / "build" / "slow.ipynb", scratch / "build" / "failed", mode="verdicts")
-    outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None,
-                                 limits=runner.Limits(cell=1.0, notebook=30.0))
+    _, outcome = run_one(scratch, "14_slow", "import time\ntime.sleep(60)",
+                         limits=runner.Limits(cell=1.0, notebook=30.0))
     assert outcome.status == "failed" and outcome.seconds < 20, outcome
     assert "did not finish within 1 s (the cell time limit, --cell-timeout); the run was stopped" in outcome.error
 
@@ -107,14 +112,10 @@ BODIES = {  # what the kernel path does with each, the direct path must do too
 
 @pytest.mark.parametrize("body", BODIES.values(), ids=BODIES.keys())
 def test_the_direct_path_fails_and_passes_what_the_kernel_path_does(scratch, monkeypatch, body):
-    tiny(scratch / "notebooks" / "15_same.ipynb", body, param="x: int = 1  # a number (range: 0..3) (role: assumption)")
-    nb, = runner.select(["15_same"])
     seen = {}
     for direct in ("1", "0"):
         monkeypatch.setenv("TECHDUEL_DIRECT", direct)
-        job = runner.Job(nb, {}, scratch / "build" / f"{direct}.ipynb", scratch / "build" / f"failed{direct}",
-                         mode="verdicts")
-        outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None)
+        job, outcome = run_one(scratch, "15_same", body, name=direct)
         copy = job.output if outcome.status == "ok" else Path(outcome.kept)
         errors = [o["ename"] for c in json.loads(copy.read_text())["cells"] for o in c.get("outputs", [])
                   if o["output_type"] == "error"]
@@ -123,24 +124,16 @@ def test_the_direct_path_fails_and_passes_what_the_kernel_path_does(scratch, mon
 
 
 def test_a_cell_that_catches_exceptions_is_still_stopped_at_its_time_limit(scratch):
-    tiny(scratch / "notebooks" / "16_stubborn.ipynb",
-         "import time\ntry:\n    time.sleep(30)\nexcept Exception:\n    pass\ntime.sleep(30)",
-         param="x: int = 1  # a number (range: 0..3) (role: assumption)")
-    nb, = runner.select(["16_stubborn"])
-    job = runner.Job(nb, {}, scratch / "build" / "s.ipynb", scratch / "build" / "failed", mode="verdicts")
-    outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None,
-                                 limits=runner.Limits(cell=1.0, notebook=120.0))
+    _, outcome = run_one(scratch, "16_stubborn",
+                         "import time\ntry:\n    time.sleep(30)\nexcept Exception:\n    pass\ntime.sleep(30)",
+                         limits=runner.Limits(cell=1.0, notebook=120.0))
     assert outcome.status == "failed" and outcome.seconds < 20, outcome
     assert "raised TimeoutError: this cell did not finish within 1 s (the cell time limit" in outcome.error
     assert "the run was stopped" in outcome.error  # the direct path's words: it was not a kernel that ran it
 
 
 def test_the_notebook_time_limit_names_the_cell_it_stopped(scratch):
-    tiny(scratch / "notebooks" / "17_long.ipynb", "import time\ntime.sleep(60)",
-         param="x: int = 1  # a number (range: 0..3) (role: assumption)")
-    nb, = runner.select(["17_long"])
-    job = runner.Job(nb, {}, scratch / "build" / "l.ipynb", scratch / "build" / "failed", mode="verdicts")
-    outcome, = runner.run_stages([[job]], jobs=1, force=True, echo=lambda *a: None,
-                                 limits=runner.Limits(cell=60.0, notebook=1.0))
+    _, outcome = run_one(scratch, "17_long", "import time\ntime.sleep(60)",
+                         limits=runner.Limits(cell=60.0, notebook=1.0))
     assert outcome.status == "failed" and outcome.seconds < 20, outcome
     assert outcome.error.startswith("cell 2 (id ") and "(the notebook time limit, --notebook-timeout)" in outcome.error

@@ -173,9 +173,9 @@ def _content_key(res: Resource, known: dict[str, Resource], seen: set[str], read
     read.append(res.path)
     targets = sorted({_target(res, fk["reference"]["resource"], known) for fk in res.descriptor["schema"].get(
         "foreignKeys", [])} - seen)
-    schema = json.dumps(res.descriptor, sort_keys=True)  # the rules it was checked by are part of the check
-    return (cache.file_hash(res.path), schema, *((t, _content_key(resource(t, known), known, seen, read))
-                                                 for t in targets))
+    rules = cache.file_hash(res.package_dir / "datapackage.json")  # the rules it was checked by, as a file hash
+    return (cache.file_hash(res.path), rules, *((t, _content_key(resource(t, known), known, seen, read))
+                                                for t in targets))
 
 
 @lru_cache(maxsize=64)

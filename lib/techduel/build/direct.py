@@ -29,7 +29,6 @@ from pathlib import Path
 
 FAILED = 3  # the child's exit status when a cell raised (the copy is written, with the error)
 WHERE = ".where"  # beside the executed copy: which cell failed, and how
-CRASH = ".crash"  # beside it: the traceback of a child that broke outside the notebook's cells
 BACKSTOP = 10.0  # s past the notebook limit before the worker stops a child that did not stop itself
 
 
@@ -76,7 +75,7 @@ def engine(job, into: Path, limits, zygote: str, folder: Path) -> None:
     if child.returncode == FAILED and into.exists() and where.exists():
         raise runner.NotebookFailed(where.read_text(encoding="utf-8"), into)
     if child.returncode != 0 or not into.exists():
-        crash = Path(str(into) + CRASH)
+        crash = Path(str(into) + zygote_.CRASH)
         why = f": {crash.read_text(encoding='utf-8').strip().splitlines()[-1]}" if crash.exists() else ""
         code = child.returncode
         status = f"signal {signal.Signals(-code).name}" if code is not None and code < 0 else f"status {code}"
@@ -116,6 +115,8 @@ def run(spec: dict) -> int:
     from IPython.core.interactiveshell import InteractiveShell
     from traitlets import Type
     from traitlets.config import Config
+
+    from . import runner
 
     nb = json.loads(Path(spec["notebook"]).read_text(encoding="utf-8"))
     outputs: list[dict] = []  # the current cell's
@@ -235,27 +236,15 @@ def run(spec: dict) -> int:
         errors = [o for o in outputs if o["output_type"] == "error"
                   and not (o["ename"] == "SystemExit" and o["evalue"] in ("", "0"))]  # papermill's rule
         if errors:
-            where = f"cell {_reader_number(cell, spec['source'])} raised {errors[0]['ename']}: {errors[0]['evalue']}"
+            ids = [c.get("id") for c in json.loads(Path(spec["source"]).read_text(encoding="utf-8"))["cells"]]
+            where = f"cell {runner.cell_label(cell, ids)} raised {errors[0]['ename']}: {errors[0]['evalue']}"
             status = FAILED
             break
     sys.stdout, sys.stderr = saved
-    nb.get("metadata", {}).pop("papermill", None)  # papermill's bookkeeping, which runner.clean drops
-    for cell in nb["cells"]:
-        cell.get("metadata", {}).pop("papermill", None)
-        if cell.get("metadata", {}).get("tags") == []:
-            del cell["metadata"]["tags"]
     _write(Path(spec["output"]), nb)
     if status:
         Path(spec["output"] + WHERE).write_text(where, encoding="utf-8")
     return status
-
-
-def _reader_number(cell: dict, source: str) -> str:
-    """The failing cell as the runner names it (``runner._failed_cell``): its place in the notebook the reader
-    has, its id and its execution count."""
-    ids = [c.get("id") for c in json.loads(Path(source).read_text(encoding="utf-8"))["cells"]]
-    place = ids.index(cell.get("id")) + 1 if cell.get("id") in ids else "?"
-    return f"{place} (id {cell.get('id', '?')}, In [{cell.get('execution_count')}])"
 
 
 def _wire(content: dict) -> dict:

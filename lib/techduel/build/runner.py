@@ -446,9 +446,14 @@ def _failed_cell(executed: Path, source: Path) -> str:
     ids = [c.get("id") for c in nbformat.read(source, as_version=4).cells]
     for cell in nbformat.read(executed, as_version=4).cells:
         if any(o.get("output_type") == "error" for o in cell.get("outputs", [])):
-            where = ids.index(cell.get("id")) + 1 if cell.get("id") in ids else "?"
-            return f"{where} (id {cell.get('id', '?')}, In [{cell.get('execution_count')}])"
+            return cell_label(cell, ids)
     return "?"
+
+
+def cell_label(cell: dict, ids: list) -> str:
+    """An executed cell as failures name it: its place among the reader's cells (``ids``), its id and count."""
+    where = ids.index(cell.get("id")) + 1 if cell.get("id") in ids else "?"
+    return f"{where} (id {cell.get('id', '?')}, In [{cell.get('execution_count')}])"
 
 
 def clean(path: Path, drop_varying: bool = False) -> None:

@@ -42,6 +42,7 @@ NEVER = ("matplotlib.pyplot", "matplotlib_inline", "pylab")
 # zygote necessary.
 PER_RUN = ("TECHDUEL_TRACE", "TECHDUEL_MODE", "TECHDUEL_ROBUSTNESS", "JPY_PARENT_PID", "JPY_SESSION_NAME")
 START_TIMEOUT = 60.0
+CRASH = ".crash"  # beside a run's copy: the traceback of a run's child that broke outside the notebook's cells
 
 
 class Unavailable(RuntimeError):
@@ -175,9 +176,13 @@ class Child:
     stdin = stdout = stderr = None
 
     def __init__(self, address: str, cmd: list[str], env: dict, cwd: str):
+        self._open(address, {"spawn": {"cmd": cmd, "env": env, "cwd": cwd}})
+
+    def _open(self, address: str, request: dict) -> None:
+        """Connect, ask for a child, keep its pid; the connection lives as long as the child."""
         self.sock = connect(address)
         self.reader = self.sock.makefile("rb")
-        answer = _ask(self.sock, self.reader, {"spawn": {"cmd": cmd, "env": env, "cwd": cwd}})
+        answer = _ask(self.sock, self.reader, request)
         if "error" in answer:
             self.close()
             raise Unavailable(answer["error"])
@@ -224,13 +229,7 @@ class Run(Child):
     closing the connection ends the run."""
 
     def __init__(self, address: str, spec: dict):
-        self.sock = connect(address)
-        self.reader = self.sock.makefile("rb")
-        answer = _ask(self.sock, self.reader, {"run": spec})
-        if "error" in answer:
-            self.close()
-            raise Unavailable(answer["error"])
-        self.pid, self.returncode = int(answer["pid"]), None
+        self._open(address, {"run": spec})
 
 
 def launcher(cmd: list[str]) -> tuple[list[str], list[str]] | None:
@@ -496,7 +495,7 @@ def _become_run(spec: dict, inherited: tuple, conn) -> None:
         import traceback
 
         try:  # beside the copy it did not write, for the worker to report
-            with open(spec["output"] + ".crash", "w", encoding="utf-8") as f:
+            with open(spec["output"] + CRASH, "w", encoding="utf-8") as f:
                 traceback.print_exc(file=f)
         except (OSError, KeyError):
             traceback.print_exc(file=sys.__stderr__)
